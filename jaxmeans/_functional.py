@@ -1,0 +1,215 @@
+"""The functional API: validate user input once, then call the jitted core once."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from . import _validation as v
+from ._distances import assign_core, block_layout, pairwise_sq_dists_core, sq_norms
+from ._init import default_n_local_trials, kmeans_plusplus_core
+from ._lloyd import KMeansResult, kmeans_core
+
+
+def kmeans(
+    X: ArrayLike,
+    k: int,
+    *,
+    key: jax.Array | int | None = None,
+    init: str | ArrayLike = "k-means++",
+    n_init: int = 1,
+    max_iter: int = 300,
+    tol: float | ArrayLike = 1e-4,
+    sample_weight: ArrayLike | None = None,
+) -> KMeansResult:
+    """Cluster ``X`` into ``k`` groups with Lloyd's algorithm (scikit-learn's semantics).
+
+    The whole fit is one jitted program: initialisation, a ``lax.while_loop`` of
+    assignment and update steps with the convergence test inside, and a final assignment
+    so that the returned labels belong to the returned centroids. ``n_init`` restarts run in
+    parallel with ``vmap`` and the one with the lowest inertia is returned. Works under
+    ``jax.jit`` and ``jax.vmap``; value checks (NaN, negative weights) run only when ``X``
+    is concrete.
+
+    Args:
+      X: ``[n, d]`` data. Integers are cast to the default float type; float64 is kept
+        only when ``jax_enable_x64`` is on.
+      k: number of clusters, ``1 <= k <= n`` (static).
+      key: PRNG key for initialisation. ``None`` means ``jax.random.key(0)``; an int is a
+        seed. The same key and input always give a bit-identical result.
+      init: ``"k-means++"`` (greedy, ``2 + int(ln k)`` candidates per step), ``"random"``
+        (``k`` distinct rows drawn with probability proportional to weight), or a
+        ``[k, d]`` array of starting centroids (then one run is made whatever ``n_init``).
+      n_init: number of restarts (static). With ``n_init > 1``, restart ``i`` is the run
+        ``kmeans(X, k, key=jax.random.split(key, n_init)[i], n_init=1)``.
+      max_iter: maximum number of Lloyd iterations (static).
+      tol: relative tolerance. Iteration stops when the labels do not change or when the sum
+        of squared centroid shifts is ``<= tol * mean(var(X, axis=0))``.
+      sample_weight: ``[n]`` non-negative weights (default all ones), used by the
+        initialisation, the centroid update and the inertia. Integer weights give the
+        same result as repeating rows.
+
+    Returns:
+      :class:`KMeansResult` with ``centroids [k, d]``, ``labels [n] int32``, ``inertia []``,
+      ``n_iter [] int32`` and ``converged [] bool``.
+
+    Raises:
+      TypeError: non-numeric ``X``, ``init`` or ``sample_weight``; non-int ``k``,
+        ``n_init`` or ``max_iter``; a ``key`` that is not a PRNG key.
+      ValueError: ``X`` not 2-D, empty or not finite; ``k`` out of range; a bad ``init``
+        name or shape; ``n_init < 1``; ``max_iter < 1``; ``tol < 0``; ``sample_weight`` of
+        the wrong length, negative or all zero.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxmeans
+      >>> X = jnp.array([[0.0, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]])
+      >>> result = jaxmeans.kmeans(X, 2, key=jax.random.key(0))
+      >>> sorted(result.centroids[:, 1].tolist())
+      [0.5, 10.5]
+      >>> float(result.inertia)
+      1.0
+    """
+    X = v.check_data(X)
+    n, d = X.shape
+    k = v.check_k(k, n)
+    n_init = v.check_int(n_init, "n_init")
+    max_iter = v.check_int(max_iter, "max_iter")
+    tol = v.check_tol(tol, X.dtype)
+    w = v.check_sample_weight(sample_weight, n, X.dtype)
+    v.check_positive_mass(k, w)
+    init_mode, init_array = v.check_init(init, k, d, X.dtype)
+    key = v.check_key(key)
+    if init_mode == "array":
+        n_init = 1
+    return kmeans_core(
+        X,
+        w,
+        init_array,
+        key,
+        tol,
+        k=k,
+        n_init=n_init,
+        max_iter=max_iter,
+        init_mode=init_mode,
+        n_local_trials=default_n_local_trials(k),
+    )
+
+
+def kmeans_plusplus(
+    key: jax.Array | int | None,
+    X: ArrayLike,
+    k: int,
+    *,
+    sample_weight: ArrayLike | None = None,
+    n_local_trials: int | None = None,
+) -> tuple[jax.Array, jax.Array]:
+    """Greedy k-means++ seeding, as in scikit-learn's ``kmeans_plusplus``.
+
+    The first centre is a row drawn with probability proportional to its weight; each next
+    one is the best, by the weighted potential it leaves, of ``n_local_trials`` rows drawn
+    with probability proportional to ``weight * (squared distance to the nearest centre)``.
+    For a given key and ``n_local_trials``, the first ``j`` centres do not depend on ``k``.
+
+    Args:
+      key: PRNG key (``None`` means ``jax.random.key(0)``; an int is a seed).
+      X: ``[n, d]`` data.
+      k: number of centres (static), ``1 <= k <= n``.
+      sample_weight: ``[n]`` non-negative weights, default ones.
+      n_local_trials: candidates per step (static); default ``2 + int(ln k)``.
+
+    Returns:
+      ``(centroids [k, d], indices [k] int32)``: the chosen rows of ``X`` and their indices.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxmeans
+      >>> X = jnp.array([[0.0, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]])
+      >>> centroids, indices = jaxmeans.kmeans_plusplus(jax.random.key(0), X, 2)
+      >>> bool(jnp.all(centroids == X[indices]))
+      True
+      >>> sorted(int(i) // 2 for i in indices)  # one seed in each pair
+      [0, 1]
+    """
+    key = v.check_key(key)
+    X = v.check_data(X)
+    n = X.shape[0]
+    k = v.check_k(k, n)
+    w = v.check_sample_weight(sample_weight, n, X.dtype)
+    v.check_positive_mass(k, w)
+    trials = default_n_local_trials(k) if n_local_trials is None else n_local_trials
+    trials = v.check_int(trials, "n_local_trials")
+    return _kmeans_plusplus_jit(key, X, w, k=k, n_local_trials=trials)
+
+
+@functools.partial(jax.jit, static_argnames=("k", "n_local_trials"))
+def _kmeans_plusplus_jit(key, X, w, *, k, n_local_trials):
+    mean = jnp.mean(X, axis=0)
+    Xc = X - mean[None, :]
+    _, indices = kmeans_plusplus_core(key, Xc, sq_norms(Xc), w, k, n_local_trials)
+    # Return the rows themselves, not the centred copies shifted back (bit-exact rows).
+    return X[indices], indices
+
+
+def assign(X: ArrayLike, centroids: ArrayLike) -> tuple[jax.Array, jax.Array]:
+    """Index of, and squared distance to, the nearest centroid for every row of ``X``.
+
+    Works in row blocks, so memory is O(block x k) rather than O(n x k). Ties go to the
+    lowest centroid index, as with ``argmin``.
+
+    Args:
+      X: ``[n, d]`` points.
+      centroids: ``[k, d]`` centres.
+
+    Returns:
+      ``(labels [n] int32, sq_dists [n])``, squared distances clamped at 0.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxmeans
+      >>> labels, sq = jaxmeans.assign(jnp.array([[0.0], [4.0], [9.0]]),
+      ...                              jnp.array([[1.0], [8.0]]))
+      >>> labels.tolist(), sq.tolist()
+      ([0, 0, 1], [1.0, 9.0, 1.0])
+    """
+    X = v.check_data(X)
+    centroids = v.check_data(centroids, "centroids").astype(X.dtype)
+    _check_same_features(X, centroids, "centroids")
+    n_blocks, rows = block_layout(X.shape[0], centroids.shape[0])
+    return assign_core(X, centroids, n_blocks=n_blocks, rows=rows)
+
+
+def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:
+    """Squared Euclidean distances between every row of ``X`` and every row of ``Y``.
+
+    Computed as ``||x||^2 + ||y||^2 - 2 x.y`` (one GEMM at HIGHEST precision) after shifting
+    both sets to ``Y``'s mean, clamped at 0.
+
+    Args:
+      X: ``[n, d]``.
+      Y: ``[m, d]``.
+
+    Returns:
+      ``[n, m]`` squared distances.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import jaxmeans
+      >>> jaxmeans.pairwise_sq_dists(jnp.array([[0.0, 0.0]]), jnp.array([[3.0, 4.0], [0.0, 1.0]]))
+      Array([[25.,  1.]], dtype=float32)
+    """
+    X = v.check_data(X)
+    Y = v.check_data(Y, "Y")
+    dtype = jnp.promote_types(X.dtype, Y.dtype)
+    _check_same_features(X, Y, "Y")
+    return pairwise_sq_dists_core(X.astype(dtype), Y.astype(dtype))
+
+
+def _check_same_features(X: jax.Array, other: jax.Array, name: str) -> None:
+    if other.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"{name} has {other.shape[1]} features but X has {X.shape[1]}; they must match"
+        )

@@ -1,0 +1,187 @@
+"""Checks at the Python boundary: user input in, validated JAX arrays out.
+
+Every failure is a ``TypeError`` or ``ValueError`` that names the parameter and its value.
+Checks that need values (NaN, negative weights) run only on concrete arrays, so the public
+functions still work under ``jax.jit`` and ``jax.vmap``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+INIT_MODES = ("k-means++", "random")
+
+
+def is_concrete(x) -> bool:
+    """True when ``x``'s values are known now (not a tracer inside jit/vmap/grad)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def float_dtype(dtype) -> np.dtype:
+    """The float dtype computations use: float32, or float64 where the input is float64
+    and x64 is enabled. Integers and booleans become the default float type."""
+    if jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.promote_types(dtype, jnp.float32)
+    else:
+        dtype = jnp.zeros((), dtype=float).dtype
+    return jax.dtypes.canonicalize_dtype(dtype)
+
+
+def _describe(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def as_array(x, name: str) -> jax.Array:
+    """``x`` as a floating JAX array; TypeError for non-numeric input. Never mutates ``x``."""
+    if isinstance(x, jax.Array):
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must be a numeric array, got {_describe(x)}") from err
+    kind = np.dtype(arr.dtype).kind
+    if kind not in "biuf":
+        raise TypeError(
+            f"{name} must be a numeric array, got dtype {arr.dtype}"
+            + (" (non-numeric values)" if kind in "OUS" else "")
+        )
+    return jnp.asarray(arr, dtype=float_dtype(arr.dtype))
+
+
+def check_finite(arr: jax.Array, name: str) -> None:
+    """ValueError naming the first NaN/inf entry of a concrete array."""
+    if not is_concrete(arr):
+        return
+    bad = ~np.isfinite(np.asarray(arr))
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        value = np.asarray(arr)[where]
+        raise ValueError(
+            f"{name} contains NaN or infinity ({value} at index {where}); "
+            "remove or impute those values first"
+        )
+
+
+def check_data(X, name: str = "X") -> jax.Array:
+    """A 2-D, non-empty, finite, floating ``[n, d]`` array."""
+    arr = as_array(X, name)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D [n_samples, n_features], got shape {tuple(arr.shape)}; "
+            "reshape 1-D data with X.reshape(-1, 1)"
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} must be non-empty, got shape {tuple(arr.shape)}")
+    check_finite(arr, name)
+    return arr
+
+
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """A Python int ``>= minimum``; bools and floats are rejected."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {_describe(value)}")
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name} (={value}) must be >= {minimum}")
+    return value
+
+
+def check_k(k, n_samples: int, name: str = "k") -> int:
+    """Number of clusters: ``1 <= k <= n_samples``."""
+    k = check_int(k, name)
+    if k > n_samples:
+        raise ValueError(f"{name} (={k}) must be <= n_samples (={n_samples})")
+    return k
+
+
+def check_tol(tol, dtype) -> jax.Array:
+    """A non-negative, finite relative tolerance (kept as an array so it may be traced)."""
+    if isinstance(tol, bool):
+        raise TypeError(f"tol must be a real number, got {tol!r}")
+    if isinstance(tol, numbers.Real):
+        if not np.isfinite(tol) or tol < 0:
+            raise ValueError(f"tol (={tol}) must be a finite number >= 0")
+        return jnp.asarray(tol, dtype)
+    arr = as_array(tol, "tol")
+    if arr.ndim != 0:
+        raise ValueError(f"tol must be a scalar, got shape {tuple(arr.shape)}")
+    if is_concrete(arr):
+        value = float(arr)
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"tol (={value}) must be a finite number >= 0")
+    return arr.astype(dtype)
+
+
+def check_sample_weight(sample_weight, n_samples: int, dtype) -> jax.Array:
+    """``[n]`` non-negative finite weights, not all zero; ones when None."""
+    if sample_weight is None:
+        return jnp.ones((n_samples,), dtype)
+    w = as_array(sample_weight, "sample_weight").astype(dtype)
+    if w.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},) to match X, got {tuple(w.shape)}"
+        )
+    if is_concrete(w):
+        check_finite(w, "sample_weight")
+        values = np.asarray(w)
+        if (values < 0).any():
+            i = int(np.argmax(values < 0))
+            raise ValueError(f"sample_weight must be >= 0, got {values[i]} at index {i}")
+        if not (values > 0).any():
+            raise ValueError("sample_weight must not be all zero")
+    return w
+
+
+def check_positive_mass(k: int, w: jax.Array, name: str = "k") -> None:
+    """At least ``k`` points with positive weight, so k distinct rows can seed the centres."""
+    if is_concrete(w):
+        n_pos = int(np.count_nonzero(np.asarray(w) > 0))
+        if k > n_pos:
+            raise ValueError(
+                f"{name} (={k}) must be <= the number of samples with positive "
+                f"sample_weight (={n_pos})"
+            )
+
+
+def check_init(init, k: int, n_features: int, dtype):
+    """``(mode, array_or_None)`` for ``init``: a mode name or a ``[k, d]`` array."""
+    if isinstance(init, str):
+        if init not in INIT_MODES:
+            raise ValueError(
+                f"init must be one of {', '.join(map(repr, INIT_MODES))} or an array "
+                f"of shape ({k}, {n_features}), got {init!r}"
+            )
+        return init, None
+    arr = as_array(init, "init")
+    if arr.shape != (k, n_features):
+        raise ValueError(
+            f"init array must have shape ({k}, {n_features}) = (k, n_features), "
+            f"got {tuple(arr.shape)}"
+        )
+    check_finite(arr, "init")
+    return "array", arr.astype(dtype)
+
+
+def check_key(key) -> jax.Array:
+    """A PRNG key: ``None`` means ``jax.random.key(0)``; an int is used as a seed."""
+    if key is None:
+        return jax.random.key(0)
+    if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+        return jax.random.key(int(key))
+    if isinstance(key, jax.Array | np.ndarray):
+        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+            if key.shape != ():
+                raise ValueError(f"key must be a single PRNG key, got shape {key.shape}")
+            return key
+        if key.shape == (2,) and key.dtype == np.uint32:
+            return jax.random.wrap_key_data(jnp.asarray(key))
+    raise TypeError(
+        f"key must be a jax.random.key, a legacy uint32[2] PRNGKey, an int seed or None, "
+        f"got {_describe(key)}"
+    )
