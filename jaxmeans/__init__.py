@@ -6,20 +6,32 @@ Public API (everything else is private):
 - :func:`kmeans_plusplus` — greedy k-means++ seeding.
 - :func:`assign` — nearest centroid and squared distance, in row blocks.
 - :func:`pairwise_sq_dists` — all squared Euclidean distances between two sets.
+- :func:`elbow` — k-means for many k in one vmapped program, with the knee;
+  :class:`ElbowResult`.
+- :func:`find_knee` — the Kneedle knee of any decreasing convex curve.
+- :mod:`metrics` — silhouette, Calinski-Harabasz and Davies-Bouldin scores.
 """
 
+from . import metrics as metrics
 from ._functional import assign as assign
+from ._functional import elbow as elbow
+from ._functional import find_knee as find_knee
 from ._functional import kmeans as kmeans
 from ._functional import kmeans_plusplus as kmeans_plusplus
 from ._functional import pairwise_sq_dists as pairwise_sq_dists
 from ._lloyd import KMeansResult as KMeansResult
+from ._sweep import ElbowResult as ElbowResult
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ElbowResult",
     "KMeansResult",
     "assign",
+    "elbow",
+    "find_knee",
     "kmeans",
     "kmeans_plusplus",
+    "metrics",
     "pairwise_sq_dists",
 ]

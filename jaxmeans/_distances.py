@@ -14,28 +14,35 @@ from jax import lax
 # Distances go through one GEMM; on GPUs the default precision would use TF32.
 HIGHEST = lax.Precision.HIGHEST
 
-# Entries of the [rows, k] distance block kept live at once: 2**19 float32 values is 2 MiB,
-# which stays in L2 on CPUs. Measured on the 2-core dev machine at n=196608, d=64, k=256:
-# 2048-row blocks assigned in 48 ms against 156-210 ms for 8192 rows or the whole matrix.
+# Entries of the distance block kept live at once, over all vmapped lanes: 2**19 float32
+# values is 2 MiB, which stays in L2 on CPUs. See benchmarks/NOTES.md for the measurements.
 _BLOCK_ENTRIES = 2**19
 _MAX_BLOCK_ROWS = 8192
 _MIN_BLOCK_ROWS = 64
 
 
-def block_layout(n: int, k: int) -> tuple[int, int]:
-    """Static row blocking for ``n`` points and ``k`` centroids.
+def block_layout(n: int, k: int, lanes: int = 1) -> tuple[int, int]:
+    """Static row blocking for ``n`` points, ``k`` centroids and ``lanes`` vmapped fits.
 
     Returns:
       ``(n_blocks, rows)`` with ``n_blocks * rows >= n`` and as little padding as possible;
       ``rows`` is a multiple of 8 unless a single block holds all ``n`` rows.
     """
-    target = max(_MIN_BLOCK_ROWS, min(_MAX_BLOCK_ROWS, _BLOCK_ENTRIES // max(k, 1)))
+    per_row = max(k, 1) * max(lanes, 1)
+    target = max(_MIN_BLOCK_ROWS, min(_MAX_BLOCK_ROWS, _BLOCK_ENTRIES // per_row))
     if n <= target:
         return 1, n
     n_blocks = -(-n // target)
     rows = -(-n // n_blocks)
     rows = -(-rows // 8) * 8
     return n_blocks, rows
+
+
+def to_blocks(X: jax.Array, n_blocks: int, rows: int) -> jax.Array:
+    """``[n, d]`` -> zero-padded, transposed blocks ``[n_blocks, d, rows]``."""
+    n, d = X.shape
+    Xp = jnp.pad(X, ((0, n_blocks * rows - n), (0, 0)))
+    return Xp.reshape(n_blocks, rows, d).transpose(0, 2, 1)
 
 
 def sq_norms(X: jax.Array) -> jax.Array:
@@ -61,44 +68,61 @@ def pairwise_sq_dists_core(X: jax.Array, Y: jax.Array) -> jax.Array:
     return cross_sq_dists(Xs, Ys, sq_norms(Xs), sq_norms(Ys))
 
 
-def _nearest_in_block(xb: jax.Array, centroids: jax.Array, c_sq: jax.Array):
-    """Nearest centroid for one block of rows.
+# Up to this many centroids, a single (value, index) reduction over the [k, rows] block is
+# the fastest way to the nearest centroid on XLA:CPU; above it, two plain reductions are.
+# Measured at n=200,000, d=8: k=16 0.47x the time of two reductions, k=20 0.49x, k=24 3.1x.
+_VARIADIC_MAX_K = 20
+
+
+def _first_min(a, b):
+    """Combiner for a (value, index) reduction: the smaller value, then the smaller index."""
+    take_a = (a[0] < b[0]) | ((a[0] == b[0]) & (a[1] < b[1]))
+    return jnp.where(take_a, a[0], b[0]), jnp.where(take_a, a[1], b[1])
+
+
+def nearest_in_block(xb: jax.Array, centroids: jax.Array, c_sq: jax.Array):
+    """Nearest centroid for one transposed block ``xb`` ``[d, rows]``.
 
     ``c_sq`` holds ``||c||^2`` for active rows and ``+inf`` for padded ones. Returns
     ``(labels [rows] int32, partial [rows])`` where ``partial + ||x||^2`` is the squared
-    distance to the nearest centroid.
+    distance to the nearest centroid; ties go to the lowest index, as with ``argmin``.
 
-    ``jnp.argmin`` lowers to a variadic (value, index) reduction that XLA:CPU runs ~3x
-    slower than two plain reductions, so the index is found as the smallest column whose
-    value equals the row minimum: the same first-index tie-break as ``argmin``.
+    The block is ``[k, rows]`` (centroid-major), so reducing over centroids is an
+    elementwise operation across rows of points, which XLA:CPU vectorises. For small k a
+    (value, index) reduction does it in one pass. For larger k XLA:CPU runs that reduction
+    several times slower than two plain ones, so the index is found as the smallest row
+    whose value equals the minimum.
     """
     k = centroids.shape[0]
-    dist = c_sq[None, :] - 2.0 * jnp.dot(xb, centroids.T, precision=HIGHEST)
-    best = jnp.min(dist, axis=1)
-    cols = lax.broadcasted_iota(jnp.int32, dist.shape, 1)
-    labels = jnp.min(jnp.where(dist == best[:, None], cols, k), axis=1)
+    dist = c_sq[:, None] - 2.0 * jnp.dot(centroids, xb, precision=HIGHEST)
+    index = lax.broadcasted_iota(jnp.int32, dist.shape, 0)
+    if k <= _VARIADIC_MAX_K:
+        init = (jnp.array(jnp.inf, dist.dtype), jnp.int32(k))
+        best, labels = lax.reduce((dist, index), init, _first_min, (0,))
+    else:
+        best = jnp.min(dist, axis=0)
+        labels = jnp.min(jnp.where(dist == best[None, :], index, k), axis=0)
     return jnp.minimum(labels, k - 1), best
 
 
-def nearest(X: jax.Array, centroids: jax.Array, active: jax.Array, n_blocks: int, rows: int):
-    """Nearest active centroid for every row of ``X`` (``[n_blocks * rows, d]``), block by block.
+def nearest(blocks: jax.Array, centroids: jax.Array, active: jax.Array):
+    """Nearest active centroid for every point, block by block.
 
     Memory is O(rows x k): one distance block is live at a time.
 
     Args:
-      X: ``[n_blocks * rows, d]`` points.
+      blocks: ``[n_blocks, d, rows]`` points from :func:`to_blocks`.
       centroids: ``[k, d]``.
       active: ``[k] bool``; inactive centroids are never chosen.
-      n_blocks, rows: static blocking from :func:`block_layout`.
 
     Returns:
-      ``(labels [n] int32, partial [n])`` with ``partial + ||x||^2`` the squared distance.
+      ``(labels [n_blocks * rows] int32, partial [n_blocks * rows])`` with
+      ``partial + ||x||^2`` the squared distance.
     """
     c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
-    if n_blocks == 1:
-        return _nearest_in_block(X, centroids, c_sq)
-    blocks = X.reshape(n_blocks, rows, X.shape[1])
-    labels, partial = lax.map(lambda xb: _nearest_in_block(xb, centroids, c_sq), blocks)
+    if blocks.shape[0] == 1:
+        return nearest_in_block(blocks[0], centroids, c_sq)
+    labels, partial = lax.map(lambda xb: nearest_in_block(xb, centroids, c_sq), blocks)
     return labels.reshape(-1), partial.reshape(-1)
 
 
@@ -108,9 +132,8 @@ def assign_core(X: jax.Array, centroids: jax.Array, *, n_blocks: int, rows: int)
     n = X.shape[0]
     shift = jnp.mean(centroids, axis=0)
     Xs = X - shift[None, :]
-    Xs = jnp.pad(Xs, ((0, n_blocks * rows - n), (0, 0)))
     Cs = centroids - shift[None, :]
     active = jnp.ones(centroids.shape[0], dtype=bool)
-    labels, partial = nearest(Xs, Cs, active, n_blocks, rows)
-    sq = jnp.maximum(sq_norms(Xs) + partial, 0.0)
-    return labels[:n], sq[:n]
+    labels, partial = nearest(to_blocks(Xs, n_blocks, rows), Cs, active)
+    sq = jnp.maximum(sq_norms(Xs) + partial[:n], 0.0)
+    return labels[:n], sq

@@ -9,9 +9,11 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from . import _validation as v
-from ._distances import assign_core, block_layout, pairwise_sq_dists_core, sq_norms
+from ._cluster_scores import silhouette_core
+from ._distances import assign_core, block_layout, pairwise_sq_dists_core
 from ._init import default_n_local_trials, kmeans_plusplus_core
-from ._lloyd import KMeansResult, kmeans_core
+from ._lloyd import KMeansResult, kmeans_core, prepare
+from ._sweep import ElbowResult, elbow_core, knee_index, sweep_slots
 
 
 def kmeans(
@@ -145,11 +147,135 @@ def kmeans_plusplus(
     return _kmeans_plusplus_jit(key, X, w, k=k, n_local_trials=trials)
 
 
+def elbow(
+    X: ArrayLike,
+    ks=range(1, 11),
+    *,
+    key: jax.Array | int | None = None,
+    n_init: int = 1,
+    init: str | ArrayLike = "k-means++",
+    max_iter: int = 300,
+    tol: float | ArrayLike = 1e-4,
+    sample_weight: ArrayLike | None = None,
+    scores: bool = False,
+) -> ElbowResult:
+    """k-means for every k of ``ks`` in one jitted program, and the knee of the curve.
+
+    All ks run in parallel (``vmap`` over k, ``n_init`` restarts vmapped inside) on
+    centroids padded to ``k_max = max(ks)``, so one compilation serves any ``ks`` of the
+    same length and maximum. Entry ``i`` is what ``kmeans(X, ks[i], key=key, ...)`` returns
+    (the same key for every k), up to floating-point rounding.
+
+    Args:
+      X: ``[n, d]`` data.
+      ks: strictly increasing numbers of clusters in ``[1, n]`` (duplicates are rejected).
+      key, n_init, max_iter, tol, sample_weight: as for :func:`kmeans`.
+      init: ``"k-means++"``, ``"random"`` or a ``[max(ks), d]`` array whose first ``k`` rows
+        start the fit for each k.
+      scores: also compute the mean silhouette for each k
+        (:func:`jaxmeans.metrics.silhouette_score`; O(n^2 d) work per k).
+
+    Returns:
+      :class:`ElbowResult`; ``knee`` is :func:`find_knee` of ``(ks, inertia)``.
+
+    Raises:
+      TypeError, ValueError: as for :func:`kmeans`, and for ``ks`` that is empty, not
+        integer, ``< 1``, ``> n`` or not strictly increasing.
+
+    Example:
+      >>> import numpy as np
+      >>> import jaxmeans
+      >>> rng = np.random.default_rng(0)
+      >>> centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+      >>> X = np.concatenate([c + rng.normal(size=(50, 2)) for c in centres])
+      >>> result = jaxmeans.elbow(X, range(1, 7))
+      >>> result.knee
+      3
+      >>> bool(np.all(np.diff(result.inertia) <= 0))
+      True
+    """
+    X = v.check_data(X)
+    n, d = X.shape
+    ks_arr = v.check_ks(ks, n)
+    k_max = int(ks_arr[-1])
+    n_init = v.check_int(n_init, "n_init")
+    max_iter = v.check_int(max_iter, "max_iter")
+    tol = v.check_tol(tol, X.dtype)
+    w = v.check_sample_weight(sample_weight, n, X.dtype)
+    v.check_positive_mass(k_max, w, "max(ks)")
+    init_mode, init_array = v.check_init(init, k_max, d, X.dtype)
+    key = v.check_key(key)
+    if init_mode == "array":
+        n_init = 1
+    ks_jnp = jnp.asarray(ks_arr)
+    inertia, centroids, labels, n_iter, converged = elbow_core(
+        X,
+        w,
+        ks_jnp,
+        init_array,
+        key,
+        tol,
+        k_max=k_max,
+        n_init=n_init,
+        max_iter=max_iter,
+        init_mode=init_mode,
+        slots=sweep_slots(len(ks_arr) * n_init),
+    )
+    silhouette = None
+    if scores:
+        silhouette = jax.vmap(lambda lab: silhouette_core(X, lab, k_max))(labels)
+    knee = _knee(ks_jnp, inertia)
+    return ElbowResult(ks_jnp, inertia, centroids, labels, n_iter, converged, knee, silhouette)
+
+
+def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
+    """The knee of a decreasing, convex curve by the Kneedle rule.
+
+    Both axes are scaled to [0, 1], so the curve runs from (0, 1) to (1, 0) and its chord is
+    the line ``y = 1 - x``. The knee is the point farthest below that chord (largest
+    ``1 - x - y``), provided that distance exceeds ``min_distance``: a flat curve, a straight
+    one, or fewer than three points have no knee.
+
+    Args:
+      ks: ``[m]`` increasing x values (numbers of clusters).
+      inertia: ``[m]`` y values, decreasing.
+      min_distance: smallest normalised distance below the chord that counts as a knee.
+
+    Returns:
+      The k at the knee as a Python int, or None. Under ``jit``/``vmap``: an ``int32``
+      array holding the k, or 0 where there is no knee.
+
+    Example:
+      >>> import jaxmeans
+      >>> jaxmeans.find_knee([1, 2, 3, 4, 5, 6], [100.0, 60.0, 10.0, 8.0, 7.0, 6.5])
+      3
+      >>> jaxmeans.find_knee([1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0]) is None
+      True
+    """
+    ks_arr = v.as_array(ks, "ks")
+    y = v.as_array(inertia, "inertia")
+    if ks_arr.ndim != 1 or y.shape != ks_arr.shape:
+        raise ValueError(
+            f"ks and inertia must be 1-D of the same length, got shapes "
+            f"{tuple(ks_arr.shape)} and {tuple(y.shape)}"
+        )
+    v.check_finite(y, "inertia")
+    return _knee(ks_arr, y, min_distance)
+
+
+def _knee(ks: jax.Array, inertia: jax.Array, min_distance: float = 0.05):
+    knee = knee_index(ks, inertia, jnp.asarray(min_distance, inertia.dtype))
+    if v.is_concrete(knee):
+        return int(knee) or None
+    return knee
+
+
 @functools.partial(jax.jit, static_argnames=("k", "n_local_trials"))
 def _kmeans_plusplus_jit(key, X, w, *, k, n_local_trials):
-    mean = jnp.mean(X, axis=0)
-    Xc = X - mean[None, :]
-    _, indices = kmeans_plusplus_core(key, Xc, sq_norms(Xc), w, k, n_local_trials)
+    data = prepare(X, w, k)
+    _, indices = kmeans_plusplus_core(
+        key, data.XT, data.x_sq, data.w, k, n_local_trials, block=data.blocks.shape[2]
+    )
     # Return the rows themselves, not the centred copies shifted back (bit-exact rows).
     return X[indices], indices
 

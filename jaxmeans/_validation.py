@@ -185,3 +185,34 @@ def check_key(key) -> jax.Array:
         f"key must be a jax.random.key, a legacy uint32[2] PRNGKey, an int seed or None, "
         f"got {_describe(key)}"
     )
+
+
+def check_ks(ks, n_samples: int) -> np.ndarray:
+    """Concrete, strictly increasing cluster counts in ``[1, n_samples]`` as ``int32``."""
+    if isinstance(ks, jax.core.Tracer):
+        raise TypeError("ks must be concrete (a list, range or NumPy array), not a traced array")
+    try:
+        arr = np.asarray(list(ks) if isinstance(ks, range) else ks)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"ks must be a sequence of ints, got {_describe(ks)}") from err
+    if arr.ndim != 1:
+        raise ValueError(f"ks must be 1-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError("ks must not be empty")
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"ks must hold integers, got {_describe(ks)}")
+    if arr.min() < 1:
+        raise ValueError(f"ks must be >= 1, got {int(arr.min())}")
+    if arr.max() > n_samples:
+        raise ValueError(f"ks must be <= n_samples (={n_samples}), got {int(arr.max())}")
+    steps = np.diff(arr)
+    if (steps <= 0).any():
+        i = int(np.argmax(steps <= 0))
+        raise ValueError(
+            f"ks must be strictly increasing (no duplicates), got {int(arr[i])} "
+            f"then {int(arr[i + 1])}"
+        )
+    return arr.astype(np.int32)

@@ -5,7 +5,17 @@ import jaxmeans
 
 
 def test_every_public_name_is_exported_and_documented():
-    expected = {"KMeansResult", "assign", "kmeans", "kmeans_plusplus", "pairwise_sq_dists"}
+    expected = {
+        "ElbowResult",
+        "KMeansResult",
+        "assign",
+        "elbow",
+        "find_knee",
+        "kmeans",
+        "kmeans_plusplus",
+        "metrics",
+        "pairwise_sq_dists",
+    }
     assert set(jaxmeans.__all__) == expected
     for name in jaxmeans.__all__:
         obj = getattr(jaxmeans, name)
@@ -17,6 +27,21 @@ def test_every_public_name_is_exported_and_documented():
         "n_iter",
         "converged",
     )
+    assert jaxmeans.ElbowResult._fields == (
+        "ks",
+        "inertia",
+        "centroids",
+        "labels",
+        "n_iter",
+        "converged",
+        "knee",
+        "silhouette",
+    )
+    assert set(jaxmeans.metrics.__all__) == {
+        "calinski_harabasz_score",
+        "davies_bouldin_score",
+        "silhouette_score",
+    }
 
 
 def test_console_script_module_prints_help():

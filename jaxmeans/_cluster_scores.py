@@ -1,0 +1,121 @@
+"""Internal cluster-quality indices: silhouette, Calinski-Harabasz, Davies-Bouldin.
+
+Pure JAX. Labels are ints in ``[0, n_clusters)`` with ``n_clusters`` static; clusters with
+no members are ignored, so a padded ``n_clusters`` (as in the elbow sweep) is harmless.
+The validated public versions live in :mod:`jaxmeans.metrics`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from ._distances import cross_sq_dists, sq_norms
+
+# Entries of the [rows, n] distance block live at once in the silhouette: 4 MiB of float32.
+_SILHOUETTE_BLOCK_ENTRIES = 2**20
+
+
+def silhouette_layout(n: int) -> tuple[int, int]:
+    """Static ``(n_blocks, rows)`` for the silhouette's ``[rows, n]`` distance blocks."""
+    rows = max(8, min(n, _SILHOUETTE_BLOCK_ENTRIES // n))
+    n_blocks = -(-n // rows)
+    return n_blocks, -(-n // n_blocks)
+
+
+def _one_hot(labels: jax.Array, n_clusters: int, dtype) -> jax.Array:
+    return (labels[:, None] == jnp.arange(n_clusters)[None, :]).astype(dtype)
+
+
+@functools.partial(jax.jit, static_argnames=("n_clusters",))
+def silhouette_core(X: jax.Array, labels: jax.Array, n_clusters: int) -> jax.Array:
+    """Mean silhouette coefficient, Euclidean, as scikit-learn defines it.
+
+    For point i with ``a`` the mean distance to the other members of its cluster and ``b``
+    the smallest mean distance to another cluster's members, ``s = (b - a) / max(a, b)``;
+    ``s = 0`` for a point alone in its cluster. NaN when fewer than 2 or more than ``n - 1``
+    clusters are occupied (undefined there). Memory is O(rows x n), never O(n^2).
+    """
+    n = X.shape[0]
+    n_blocks, rows = silhouette_layout(n)
+    Xc = X - jnp.mean(X, axis=0)[None, :]
+    x_sq = sq_norms(Xc)
+    member = _one_hot(labels, n_clusters, X.dtype)
+    counts = jnp.sum(member, axis=0)
+    pad = n_blocks * rows - n
+    Xp = jnp.pad(Xc, ((0, pad), (0, 0))).reshape(n_blocks, rows, -1)
+    x_sq_p = jnp.pad(x_sq, (0, pad)).reshape(n_blocks, rows)
+    labels_p = jnp.pad(labels, (0, pad)).reshape(n_blocks, rows)
+
+    def block(args):
+        xb, xb_sq, lb = args
+        dist = jnp.sqrt(cross_sq_dists(xb, Xc, xb_sq, x_sq))  # [rows, n]
+        sums = jnp.dot(dist, member, precision=lax.Precision.HIGHEST)  # [rows, K]
+        own = lb[:, None] == jnp.arange(n_clusters)[None, :]
+        own_count = counts[lb]
+        a = jnp.sum(jnp.where(own, sums, 0.0), axis=1) / jnp.maximum(own_count - 1, 1)
+        others = jnp.where(own | (counts[None, :] == 0), jnp.inf, sums / counts[None, :])
+        b = jnp.min(others, axis=1)
+        s = (b - a) / jnp.maximum(jnp.maximum(a, b), jnp.finfo(X.dtype).tiny)
+        return jnp.where(own_count > 1, s, 0.0)
+
+    s = lax.map(block, (Xp, x_sq_p, labels_p)).reshape(-1)[:n]
+    occupied = jnp.sum(counts > 0)
+    defined = (occupied >= 2) & (occupied <= n - 1)
+    return jnp.where(defined, jnp.mean(s), jnp.nan)
+
+
+def _centroids_and_counts(X, labels, n_clusters):
+    member = _one_hot(labels, n_clusters, X.dtype)
+    counts = jnp.sum(member, axis=0)
+    sums = jnp.dot(member.T, X, precision=lax.Precision.HIGHEST)
+    return sums / jnp.maximum(counts, 1)[:, None], counts
+
+
+@functools.partial(jax.jit, static_argnames=("n_clusters",))
+def calinski_harabasz_core(X: jax.Array, labels: jax.Array, n_clusters: int) -> jax.Array:
+    """Ratio of between- to within-cluster dispersion, each over its degrees of freedom.
+
+    ``[B / (k - 1)] / [W / (n - k)]`` with k the occupied clusters; 1.0 when W is 0 (as
+    scikit-learn returns), NaN when k < 2 or k > n - 1.
+    """
+    n = X.shape[0]
+    Xc = X - jnp.mean(X, axis=0)[None, :]
+    centroids, counts = _centroids_and_counts(Xc, labels, n_clusters)
+    k = jnp.sum(counts > 0)
+    between = jnp.sum(counts * sq_norms(centroids))
+    diff = Xc - centroids[labels]
+    within = jnp.sum(diff * diff)
+    score = jnp.where(
+        within > 0, between * (n - k) / jnp.where(within > 0, within, 1) / (k - 1), 1.0
+    )
+    return jnp.where((k >= 2) & (k <= n - 1), score, jnp.nan)
+
+
+@functools.partial(jax.jit, static_argnames=("n_clusters",))
+def davies_bouldin_core(X: jax.Array, labels: jax.Array, n_clusters: int) -> jax.Array:
+    """Mean over clusters of the worst ``(s_i + s_j) / ||c_i - c_j||`` (lower is better).
+
+    ``s_i`` is the mean distance of cluster i's points to its centroid. Coinciding centroids
+    contribute 0, as in scikit-learn; NaN when fewer than 2 clusters are occupied.
+    """
+    Xc = X - jnp.mean(X, axis=0)[None, :]
+    centroids, counts = _centroids_and_counts(Xc, labels, n_clusters)
+    occupied = counts > 0
+    spread_sum = jax.ops.segment_sum(
+        jnp.sqrt(jnp.sum((Xc - centroids[labels]) ** 2, axis=1)), labels, n_clusters
+    )
+    spread = spread_sum / jnp.maximum(counts, 1)
+    c_sq = sq_norms(centroids)
+    sep = jnp.sqrt(cross_sq_dists(centroids, centroids, c_sq, c_sq))
+    pair = occupied[:, None] & occupied[None, :] & ~jnp.eye(n_clusters, dtype=bool)
+    ratio = jnp.where(
+        pair & (sep > 0), (spread[:, None] + spread[None, :]) / jnp.where(sep > 0, sep, 1), 0.0
+    )
+    worst = jnp.max(ratio, axis=1)
+    k = jnp.sum(occupied)
+    score = jnp.sum(jnp.where(occupied, worst, 0.0)) / jnp.maximum(k, 1)
+    return jnp.where(k >= 2, score, jnp.nan)

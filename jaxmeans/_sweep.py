@@ -1,0 +1,220 @@
+"""The elbow sweep: k-means for many k in one jitted, vmapped program, and the knee rule.
+
+Pure JAX. Every k of a sweep runs on centroids padded to the static ``k_max`` with the rows
+past ``k`` masked, so one compiled program serves any ``ks`` of the same length and
+``k_max``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from ._distances import nearest
+from ._init import default_n_local_trials, kmeans_plusplus_core, random_rows_core
+from ._lloyd import Data, inertia_of, lloyd_step, prepare
+
+
+class ElbowResult(NamedTuple):
+    """Result of :func:`jaxmeans.elbow`, one entry per k (a pytree).
+
+    Attributes:
+      ks: ``[m] int32``, the numbers of clusters, increasing.
+      inertia: ``[m]`` float, best inertia for each k.
+      centroids: ``[m, k_max, d]`` float; for entry ``i`` only rows ``< ks[i]`` are
+        centroids, the rest are padding (unspecified values) and must be ignored.
+      labels: ``[m, n] int32``, labels in ``[0, ks[i])`` for entry ``i``.
+      n_iter: ``[m] int32``, Lloyd iterations of the chosen restart.
+      converged: ``[m] bool``.
+      knee: the k at the knee of the curve (:func:`jaxmeans.find_knee`) as a Python int, or
+        None when the curve has no knee. Under ``jit``/``vmap`` it is an ``int32`` array
+        holding the k, or 0 for no knee.
+      silhouette: ``[m]`` float mean silhouette per k when ``scores=True`` (NaN for k=1,
+        where it is undefined), else None.
+    """
+
+    ks: jax.Array
+    inertia: jax.Array
+    centroids: jax.Array
+    labels: jax.Array
+    n_iter: jax.Array
+    converged: jax.Array
+    knee: jax.Array | int | None
+    silhouette: jax.Array | None = None
+
+
+def sweep_slots(n_jobs: int) -> int:
+    """How many fits run side by side in the sweep's work queue (static).
+
+    Fewer slots waste less on fits that are already done; more slots share each pass over
+    the data among more fits. See benchmarks/NOTES.md for the measurements behind it.
+    """
+    return max(1, min(n_jobs, 8))
+
+
+def _starts(data: Data, init, keys, k_max: int, init_mode: str):
+    """Centred starting centroids ``[n_init, n_groups, k_max, d]`` for every restart.
+
+    k-means++ draws ``2 + int(ln k)`` candidates per step, so ks with the same count share a
+    seeding (it is prefix-stable in k): one run per distinct count, not one per k.
+    Random and array starts are shared by every k outright (one group).
+    """
+    if init_mode == "array":
+        return (init - data.mean[None, :])[None, None]
+    if init_mode == "random":
+        one = lambda key: random_rows_core(key, data.X, data.w, k_max)[0]  # noqa: E731
+        return jax.vmap(one)(keys)[:, None]
+    trials_max = default_n_local_trials(k_max)
+    counts = jnp.arange(default_n_local_trials(1), trials_max + 1)
+    block = data.blocks.shape[2]
+
+    def one(key, trials):
+        return kmeans_plusplus_core(
+            key, data.XT, data.x_sq, data.w, k_max, trials_max, trials, block
+        )[0]
+
+    return jax.vmap(lambda key: jax.vmap(lambda t: one(key, t))(counts))(keys)
+
+
+class _Queue(NamedTuple):
+    job: jax.Array  # [slots] job in each slot; n_jobs marks an idle slot
+    centroids: jax.Array  # [slots, k_max, d]
+    labels: jax.Array  # [slots, n_pad] labels of each slot's previous iteration
+    n_iter: jax.Array  # [slots]
+    next_job: jax.Array  # []
+    out_centroids: jax.Array  # [n_jobs + 1, k_max, d]; the last row takes idle writes
+    out_n_iter: jax.Array  # [n_jobs + 1]
+    out_converged: jax.Array  # [n_jobs + 1]
+
+
+@functools.partial(jax.jit, static_argnames=("k_max", "n_init", "max_iter", "init_mode", "slots"))
+def elbow_core(
+    X: jax.Array,
+    w: jax.Array,
+    ks: jax.Array,
+    init: jax.Array | None,
+    key: jax.Array,
+    tol: jax.Array,
+    *,
+    k_max: int,
+    n_init: int,
+    max_iter: int,
+    init_mode: str,
+    slots: int,
+):
+    """k-means for every k in ``ks`` (``[m] int32``, increasing, each ``<= k_max``).
+
+    Entry ``i`` repeats ``kmeans(X, ks[i], key=key, ...)``: the same key for every k, so
+    seedings are shared and the curve is smooth. With an ``init`` array ``[k_max, d]``,
+    entry ``i`` starts from its first ``ks[i]`` rows.
+
+    The ``m * n_init`` fits ("jobs") run through a work queue of ``slots`` vmapped Lloyd
+    fits: when a fit stops, its slot takes the next job. Iteration counts vary widely (a
+    large k can take 20x the iterations of k=2), and a plain ``vmap`` over all jobs would
+    run every lane until the slowest one stops. Jobs start largest k first, so the longest
+    fits do not start last.
+
+    Returns:
+      ``(inertia [m], centroids [m, k_max, d], labels [m, n], n_iter [m], converged [m])``.
+    """
+    m = ks.shape[0]
+    n_jobs = m * n_init
+    data = prepare(X, w, k_max, lanes=slots)
+    tol_abs = tol * jnp.mean(jnp.var(X, axis=0))
+    keys = key[None] if n_init == 1 else jax.random.split(key, n_init)
+    starts = _starts(data, init, keys, k_max, init_mode)
+    group_of = jnp.array([default_n_local_trials(max(k, 1)) for k in range(k_max + 1)])
+    group_of = group_of - default_n_local_trials(1) if starts.shape[1] > 1 else 0 * group_of
+
+    # Job j fits ks[job_k[j]] from restart job_r[j]; largest k first.
+    job_k = m - 1 - jnp.arange(n_jobs) // n_init
+    job_r = jnp.arange(n_jobs) % n_init
+
+    def load(job):
+        j = jnp.minimum(job, n_jobs - 1)
+        k = ks[job_k[j]]
+        return starts[job_r[j], group_of[k]], k
+
+    def active_rows(job):
+        k = ks[job_k[jnp.minimum(job, n_jobs - 1)]]
+        return jnp.arange(k_max) < k
+
+    first = jnp.arange(slots)
+    d = X.shape[1]
+    state = _Queue(
+        job=first,
+        centroids=jax.vmap(lambda j: load(j)[0])(first),
+        labels=jnp.full((slots, data.X.shape[0]), -1, jnp.int32),
+        n_iter=jnp.zeros(slots, jnp.int32),
+        next_job=jnp.int32(slots),
+        out_centroids=jnp.zeros((n_jobs + 1, k_max, d), X.dtype),
+        out_n_iter=jnp.zeros(n_jobs + 1, jnp.int32),
+        out_converged=jnp.zeros(n_jobs + 1, bool),
+    )
+
+    def body(q: _Queue) -> _Queue:
+        active = jax.vmap(active_rows)(q.job)
+        step = jax.vmap(lambda c, lab, a: lloyd_step(data, c, lab, a))
+        new, labels, strict, shift = step(q.centroids, q.labels, active)
+        n_iter = q.n_iter + 1
+        converged = strict | (shift <= tol_abs)
+        stops = (converged | (n_iter >= max_iter)) & (q.job < n_jobs)
+        slot_out = jnp.where(stops, q.job, n_jobs)
+        out = q._replace(
+            out_centroids=q.out_centroids.at[slot_out].set(new),
+            out_n_iter=q.out_n_iter.at[slot_out].set(n_iter),
+            out_converged=q.out_converged.at[slot_out].set(converged),
+        )
+        rank = jnp.cumsum(stops) - 1
+        job = jnp.where(stops, jnp.minimum(q.next_job + rank, n_jobs), q.job)
+        fresh = jax.vmap(lambda j: load(j)[0])(job)
+        return out._replace(
+            job=job,
+            centroids=jnp.where(stops[:, None, None], fresh, new),
+            labels=jnp.where(stops[:, None], -1, labels),
+            n_iter=jnp.where(stops, 0, n_iter),
+            next_job=q.next_job + jnp.sum(stops),
+        )
+
+    q = lax.while_loop(lambda q: jnp.any(q.job < n_jobs), body, state)
+
+    def labels_of(job):
+        return nearest(data.blocks, q.out_centroids[job], active_rows(job))[0]
+
+    # Inertia of every job, a queue's worth of jobs at a time so memory stays O(slots x n);
+    # labels only for the winners.
+    inertia = lax.map(
+        lambda j: inertia_of(data, q.out_centroids[j], labels_of(j)),
+        jnp.arange(n_jobs),
+        batch_size=slots,
+    )
+    # Back to [m, n_init] in ks order, then the best restart per k (first on ties).
+    order = (m - 1 - jnp.arange(m))[:, None] * n_init + jnp.arange(n_init)[None, :]
+    best = order[jnp.arange(m), jnp.argmin(inertia[order], axis=1)]
+    labels = lax.map(labels_of, best, batch_size=slots)[:, : data.n]
+    centroids = q.out_centroids[best] + data.mean[None, None, :]
+    return inertia[best], centroids, labels, q.out_n_iter[best], q.out_converged[best]
+
+
+@jax.jit
+def knee_index(ks: jax.Array, inertia: jax.Array, min_distance: jax.Array) -> jax.Array:
+    """Kneedle on a decreasing convex curve: the k farthest below the chord, or 0.
+
+    Both axes are scaled to [0, 1]; the chord then joins (0, 1) to (1, 0) and the distance
+    below it is proportional to ``1 - x - y``. The knee is the k with the largest such
+    distance, provided it exceeds ``min_distance`` (flat and straight curves have none).
+    """
+    x = ks.astype(inertia.dtype)
+    span_x = x[-1] - x[0]
+    lo, hi = jnp.min(inertia), jnp.max(inertia)
+    span_y = hi - lo
+    xn = (x - x[0]) / jnp.where(span_x > 0, span_x, 1)
+    yn = (inertia - lo) / jnp.where(span_y > 0, span_y, 1)
+    gap = 1 - xn - yn
+    best = jnp.argmax(gap)
+    has_knee = (span_y > 0) & (ks.shape[0] >= 3) & (gap[best] > min_distance)
+    return jnp.where(has_knee, ks[best], 0).astype(jnp.int32)
