@@ -1,8 +1,8 @@
 """Quick start: the tutorial's k-means from scratch, done by jaxmeans.
 
 Three 2-D blobs are generated with a fixed seed (the tutorial's kmeans_blobs.csv arrives
-with the datasets module), clustered with k=3, and the total error is printed for
-k = 1..10 to show the elbow.
+with the datasets module) and clustered with k=3; then the whole elbow curve k = 1..10 is
+computed in one call, with the silhouette of each k and the knee.
 
     python examples/quickstart.py
 """
@@ -33,11 +33,12 @@ def main() -> None:
         print(f"  x={row[0]:8.3f}  y={row[1]:8.3f}")
     print("points per cluster:", np.bincount(np.asarray(result.labels)).tolist())
 
-    # The elbow curve: total error for k = 1..10.
-    print("\n k  inertia")
-    for k in range(1, 11):
-        inertia = float(jaxmeans.kmeans(X, k, key=key, n_init=3).inertia)
-        print(f"{k:2d}  {inertia:10.2f}")
+    # The elbow curve: every k = 1..10 in one jitted call, and the knee found for you.
+    curve = jaxmeans.elbow(X, range(1, 11), key=key, n_init=3, scores=True)
+    print("\n k     inertia  silhouette")
+    for k, inertia, score in zip(curve.ks, curve.inertia, curve.silhouette, strict=True):
+        print(f"{int(k):2d}  {float(inertia):10.2f}  {float(score):10.3f}")
+    print(f"knee of the elbow curve: k = {curve.knee}")
 
 
 if __name__ == "__main__":

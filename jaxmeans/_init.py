@@ -33,8 +33,8 @@ def _last_positive(mass: jax.Array) -> jax.Array:
     return size - 1 - jnp.argmax(jnp.flip(mass > 0, axis=-1), axis=-1)
 
 
-# Uniforms are drawn in one batch of at least this many, and the first n_draws used, so the
-# first j draws do not depend on n_draws (the elbow sweep draws the most any k needs).
+# Uniforms are drawn in rows of at least this many, of which a step uses the first
+# n_local_trials: the elbow sweep draws the most trials any k needs and masks the rest.
 _MIN_DRAW_BATCH = 16
 
 
@@ -44,8 +44,9 @@ def _count_at_most(sorted_values: jax.Array, targets: jax.Array) -> jax.Array:
     return jnp.sum(sorted_values[None, :] <= targets[:, None], axis=1, dtype=jnp.int32)
 
 
-def _draw_proportional(key: jax.Array, mass: jax.Array, n_draws: int, block: int) -> jax.Array:
-    """``n_draws`` indices drawn with replacement with probability proportional to ``mass``.
+def _draw_proportional(u: jax.Array, mass: jax.Array, block: int) -> jax.Array:
+    """Indices drawn with replacement with probability proportional to ``mass``, one per
+    uniform in ``u`` (values in [0, 1)).
 
     Two-level inverse-CDF sampling: pick a block of ``block`` entries by the cumulative sum
     of block totals, then an entry inside it by its own cumulative sum. Exact, and far
@@ -57,7 +58,6 @@ def _draw_proportional(key: jax.Array, mass: jax.Array, n_draws: int, block: int
     grid = mass.reshape(n_blocks, block)
     block_mass = jnp.sum(grid, axis=1)
     cdf = jnp.cumsum(block_mass)
-    u = jax.random.uniform(key, (max(n_draws, _MIN_DRAW_BATCH),), mass.dtype)[:n_draws]
     target = u * cdf[-1]
     b = jnp.minimum(_count_at_most(cdf, target), _last_positive(block_mass))
     inside = target - (cdf[b] - block_mass[b])
@@ -99,35 +99,37 @@ def kmeans_plusplus_core(
     """
     n = XT.shape[1]
     block = n if block is None else block
-    key_first, key_steps = jax.random.split(key)
-    # Gumbel-max rather than a CDF: with sample_weight=None the weights are a constant under
-    # an outer jit, and XLA may spend seconds constant-folding a cumsum of a constant.
-    first = jnp.argmax(_log_weights(w) + jax.random.gumbel(key_first, (n,), XT.dtype))
-    first = first.astype(jnp.int32)
+    # All uniforms up front, a row per step, so the loop body holds no random number
+    # generator (each one costs XLA:CPU ~0.1 s to compile). Row i depends only on (key, i),
+    # and a row has at least _MIN_DRAW_BATCH entries whatever n_local_trials is: the first
+    # j centres and the first t draws of a step do not depend on k or n_local_trials.
+    n_draws = max(n_local_trials, _MIN_DRAW_BATCH)
+    row = lambda i: jax.random.uniform(jax.random.fold_in(key, i), (n_draws,), XT.dtype)  # noqa: E731
+    u = jax.vmap(row)(jnp.arange(k))[:, :n_local_trials]
+    trial = jnp.arange(n_local_trials)
+    n_trials = n_local_trials if n_trials_used is None else n_trials_used
 
     def dists_to(idx):  # [t, n] squared distances from rows idx to every point
         C = XT[:, idx].T
         cross = jnp.dot(C, XT, precision=HIGHEST)
         return jnp.maximum(sq_norms(C)[:, None] + x_sq[None, :] - 2.0 * cross, 0.0)
 
-    closest = dists_to(first[None])[0]
-    indices = jnp.zeros((k,), jnp.int32).at[0].set(first)
-    trial = jnp.arange(n_local_trials)
-
     def step(i, carry):
         indices, closest = carry
-        mass = w * closest
-        # Fewer distinct points than k: every point is a centre; draw by weight instead.
+        # Step 0 draws the first centre by weight alone (one candidate); later steps draw
+        # by weight times squared distance to the nearest centre so far. With fewer
+        # distinct points than k every point is a centre already: draw by weight again.
+        mass = jnp.where(i == 0, w, w * closest)
         mass = jnp.where(jnp.sum(mass) > 0, mass, w)
-        cand = _draw_proportional(jax.random.fold_in(key_steps, i), mass, n_local_trials, block)
+        cand = _draw_proportional(u[i], mass, block)
         candidate_closest = jnp.minimum(closest[None, :], dists_to(cand))  # [trials, n]
         potential = jnp.sum(w[None, :] * candidate_closest, axis=1)
-        if n_trials_used is not None:
-            potential = jnp.where(trial < n_trials_used, potential, jnp.inf)
-        best = jnp.argmin(potential)
+        usable = jnp.where(i == 0, trial == 0, trial < n_trials)
+        best = jnp.argmin(jnp.where(usable, potential, jnp.inf))
         return indices.at[i].set(cand[best]), candidate_closest[best]
 
-    indices, _ = lax.fori_loop(1, k, step, (indices, closest))
+    start = (jnp.zeros((k,), jnp.int32), jnp.full((n,), jnp.inf, XT.dtype))
+    indices, _ = lax.fori_loop(0, k, step, start)
     return XT[:, indices].T, indices
 
 

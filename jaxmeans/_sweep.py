@@ -14,9 +14,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ._distances import nearest
 from ._init import default_n_local_trials, kmeans_plusplus_core, random_rows_core
-from ._lloyd import Data, inertia_of, lloyd_step, prepare
+from ._lloyd import Data, finish, lloyd_step, prepare
 
 
 class ElbowResult(NamedTuple):
@@ -182,22 +181,16 @@ def elbow_core(
 
     q = lax.while_loop(lambda q: jnp.any(q.job < n_jobs), body, state)
 
-    def labels_of(job):
-        return nearest(data.blocks, q.out_centroids[job], active_rows(job))[0]
+    def finish_entry(i):
+        # Final labels and exact inertia of entry i's restarts; keep the best (first on ties).
+        jobs = (m - 1 - i) * n_init + jnp.arange(n_init)
+        labels, inertia = jax.vmap(lambda j: finish(data, q.out_centroids[j], active_rows(j)))(jobs)
+        b = jnp.argmin(inertia)
+        return inertia[b], labels[b], jobs[b]
 
-    # Inertia of every job, a queue's worth of jobs at a time so memory stays O(slots x n);
-    # labels only for the winners.
-    inertia = lax.map(
-        lambda j: inertia_of(data, q.out_centroids[j], labels_of(j)),
-        jnp.arange(n_jobs),
-        batch_size=slots,
-    )
-    # Back to [m, n_init] in ks order, then the best restart per k (first on ties).
-    order = (m - 1 - jnp.arange(m))[:, None] * n_init + jnp.arange(n_init)[None, :]
-    best = order[jnp.arange(m), jnp.argmin(inertia[order], axis=1)]
-    labels = lax.map(labels_of, best, batch_size=slots)[:, : data.n]
+    inertia, labels, best = lax.map(finish_entry, jnp.arange(m))
     centroids = q.out_centroids[best] + data.mean[None, None, :]
-    return inertia[best], centroids, labels, q.out_n_iter[best], q.out_converged[best]
+    return inertia, centroids, labels, q.out_n_iter[best], q.out_converged[best]
 
 
 @jax.jit
