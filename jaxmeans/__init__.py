@@ -10,9 +10,13 @@ Public API (everything else is private):
   :class:`ElbowResult`.
 - :func:`find_knee` — the Kneedle knee of any decreasing convex curve.
 - :mod:`metrics` — silhouette, Calinski-Harabasz and Davies-Bouldin scores.
+- :class:`KMeans` — the scikit-learn-style estimator.
+- :mod:`datasets` — the tutorial's blobs, iris, ``make_blobs`` and a CSV reader.
 """
 
+from . import datasets as datasets
 from . import metrics as metrics
+from ._estimator import KMeans as KMeans
 from ._functional import assign as assign
 from ._functional import elbow as elbow
 from ._functional import find_knee as find_knee
@@ -26,8 +30,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ElbowResult",
+    "KMeans",
     "KMeansResult",
     "assign",
+    "datasets",
     "elbow",
     "find_knee",
     "kmeans",

@@ -145,17 +145,22 @@ def lloyd_step(data: Data, centroids: jax.Array, labels_old: jax.Array, active: 
       active: ``[k] bool``.
 
     Returns:
-      ``(new_centroids [k, d], labels [n_pad] int32, strict, shift)``: ``labels`` against
-      the given centroids, ``strict`` when they equal ``labels_old`` on every real row, and
-      ``shift`` the sum of squared centroid moves.
+      ``(new_centroids [k, d], labels [n_pad] int32, strict, shift, energy)``: ``labels``
+      against the given centroids, ``strict`` when they equal ``labels_old`` on every real
+      row, ``shift`` the sum of squared centroid moves, and ``energy`` the inertia of the
+      given centroids up to ``sum(w * ||x||^2)`` (for progress output; XLA drops it when
+      unused).
     """
     labels, changed, sums, counts = _assign_and_sum(data, centroids, active, labels_old)
+    # sum_i w_i ||x_i - c_j||^2 = sum_i w_i ||x_i||^2 - 2 c_j.S_j + W_j ||c_j||^2, per cluster.
+    c_sq = jnp.where(active, sq_norms(centroids), 0.0)
+    energy = jnp.sum(counts * c_sq) - 2.0 * jnp.sum(centroids * sums)
     sums, counts = _relocate_empty(data, centroids, active, sums, counts)
     filled = counts > 0
     safe = jnp.where(filled, counts, 1.0)
     new = jnp.where(filled[:, None], sums / safe[:, None], centroids)
     shift = jnp.sum((new - centroids) ** 2)
-    return new, labels, ~changed, shift
+    return new, labels, ~changed, shift, energy
 
 
 def finish(data: Data, centroids: jax.Array, active: jax.Array):
@@ -183,7 +188,12 @@ class _LoopState(NamedTuple):
 
 
 def lloyd(
-    data: Data, init: jax.Array, n_active: jax.Array, tol_abs: jax.Array, max_iter: int
+    data: Data,
+    init: jax.Array,
+    n_active: jax.Array,
+    tol_abs: jax.Array,
+    max_iter: int,
+    verbose: bool = False,
 ) -> KMeansResult:
     """Lloyd iterations from centred ``init`` ``[k_max, d]`` until scikit-learn's stop rule.
 
@@ -194,13 +204,35 @@ def lloyd(
     shifts is ``<= tol_abs``, or after ``max_iter`` iterations; then assigns once more so
     that the labels belong to the returned centroids.
 
+    With ``verbose`` (static), prints each iteration's inertia from inside the loop, as
+    scikit-learn's ``verbose=1`` does, and how the loop stopped.
+
     Returns:
       A :class:`KMeansResult` in centred coordinates.
     """
     active = jnp.arange(init.shape[0]) < n_active
+    base = jnp.sum(data.w * data.x_sq) if verbose else 0.0
 
     def body(s: _LoopState) -> _LoopState:
-        new, labels, strict, shift = lloyd_step(data, s.centroids, s.labels, active)
+        new, labels, strict, shift, energy = lloyd_step(data, s.centroids, s.labels, active)
+        if verbose:
+            jax.debug.print("Iteration {i}, inertia {e}.", i=s.n_iter, e=base + energy)
+            lax.cond(
+                strict,
+                lambda: jax.debug.print(
+                    "Converged at iteration {i}: strict convergence.", i=s.n_iter
+                ),
+                lambda: lax.cond(
+                    shift <= tol_abs,
+                    lambda: jax.debug.print(
+                        "Converged at iteration {i}: center shift {s} within tolerance {t}.",
+                        i=s.n_iter,
+                        s=shift,
+                        t=tol_abs,
+                    ),
+                    lambda: None,
+                ),
+            )
         return _LoopState(s.n_iter + 1, new, labels, strict | (shift <= tol_abs))
 
     no_labels = jnp.full(data.X.shape[0], -1, jnp.int32)
@@ -228,7 +260,8 @@ def best_of(results: KMeansResult) -> KMeansResult:
 
 
 @functools.partial(
-    jax.jit, static_argnames=("k", "n_init", "max_iter", "init_mode", "n_local_trials")
+    jax.jit,
+    static_argnames=("k", "n_init", "max_iter", "init_mode", "n_local_trials", "verbose"),
 )
 def kmeans_core(
     X: jax.Array,
@@ -242,6 +275,7 @@ def kmeans_core(
     max_iter: int,
     init_mode: str,
     n_local_trials: int,
+    verbose: bool = False,
 ) -> KMeansResult:
     """Whole k-means fit: centre, ``n_init`` restarts in parallel, keep the best.
 
@@ -252,14 +286,16 @@ def kmeans_core(
       key: PRNG key. With ``n_init > 1`` restart ``i`` uses ``jax.random.split(key, n_init)[i]``
         and so repeats the single run ``n_init=1, key=split(key, n_init)[i]``.
       tol: relative tolerance, scaled by the mean per-feature variance of ``X``.
-      k, n_init, max_iter, init_mode, n_local_trials: static.
+      k, n_init, max_iter, init_mode, n_local_trials, verbose: static.
     """
     data = prepare(X, w, k, lanes=n_init)
     tol_abs = tol * jnp.mean(jnp.var(X, axis=0))
 
     def one(key):
         start = initial_centroids(key, data, init, k, init_mode, n_local_trials)
-        return lloyd(data, start, jnp.int32(k), tol_abs, max_iter)
+        if verbose:
+            jax.debug.print("Initialization complete")
+        return lloyd(data, start, jnp.int32(k), tol_abs, max_iter, verbose)
 
     if n_init == 1:
         result = one(key)

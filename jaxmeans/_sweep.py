@@ -158,7 +158,7 @@ def elbow_core(
     def body(q: _Queue) -> _Queue:
         active = jax.vmap(active_rows)(q.job)
         step = jax.vmap(lambda c, lab, a: lloyd_step(data, c, lab, a))
-        new, labels, strict, shift = step(q.centroids, q.labels, active)
+        new, labels, strict, shift, _ = step(q.centroids, q.labels, active)
         n_iter = q.n_iter + 1
         converged = strict | (shift <= tol_abs)
         stops = (converged | (n_iter >= max_iter)) & (q.job < n_jobs)

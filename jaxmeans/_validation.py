@@ -38,6 +38,11 @@ def _describe(x) -> str:
 
 def as_array(x, name: str) -> jax.Array:
     """``x`` as a floating JAX array; TypeError for non-numeric input. Never mutates ``x``."""
+    if hasattr(x, "toarray") and hasattr(x, "nnz"):
+        raise TypeError(
+            f"{name} is a sparse matrix, and sparse input is not supported; "
+            f"pass a dense array ({name}.toarray())"
+        )
     if isinstance(x, jax.Array):
         arr = x
     else:
@@ -46,10 +51,20 @@ def as_array(x, name: str) -> jax.Array:
         except (TypeError, ValueError) as err:
             raise TypeError(f"{name} must be a numeric array, got {_describe(x)}") from err
     kind = np.dtype(arr.dtype).kind
+    if kind == "O":  # numbers held as Python objects are fine; anything else is not
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(
+                f"{name} must be a numeric array, got dtype object (non-numeric values: {err})"
+            ) from None
+        kind = "f"
+    if kind == "c":
+        raise ValueError(f"{name} must be real: Complex data not supported (dtype {arr.dtype})")
     if kind not in "biuf":
         raise TypeError(
             f"{name} must be a numeric array, got dtype {arr.dtype}"
-            + (" (non-numeric values)" if kind in "OUS" else "")
+            + (" (non-numeric values)" if kind in "US" else "")
         )
     return jnp.asarray(arr, dtype=float_dtype(arr.dtype))
 
@@ -73,11 +88,20 @@ def check_data(X, name: str = "X") -> jax.Array:
     arr = as_array(X, name)
     if arr.ndim != 2:
         raise ValueError(
-            f"{name} must be 2-D [n_samples, n_features], got shape {tuple(arr.shape)}; "
-            "reshape 1-D data with X.reshape(-1, 1)"
+            f"{name} must be 2-D [n_samples, n_features], got shape {tuple(arr.shape)}. "
+            "Reshape your data: X.reshape(-1, 1) for one feature, X.reshape(1, -1) for "
+            "one sample"
         )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} must be non-empty, got shape {tuple(arr.shape)}")
+    if arr.shape[0] == 0:
+        raise ValueError(
+            f"{name} must be non-empty: found 0 sample(s) (shape={tuple(arr.shape)}) while "
+            "a minimum of 1 is required."
+        )
+    if arr.shape[1] == 0:
+        raise ValueError(
+            f"{name} must be non-empty: found 0 feature(s) (shape={tuple(arr.shape)}) while "
+            "a minimum of 1 is required."
+        )
     check_finite(arr, name)
     return arr
 
