@@ -12,10 +12,12 @@ Public API (everything else is private):
 - :mod:`metrics` — silhouette, Calinski-Harabasz and Davies-Bouldin scores.
 - :class:`KMeans` — the scikit-learn-style estimator.
 - :mod:`datasets` — the tutorial's blobs, iris, ``make_blobs`` and a CSV reader.
+- :mod:`plot` — clusters, elbow curves, confusion matrices, 3-D views (matplotlib).
 """
 
 from . import datasets as datasets
 from . import metrics as metrics
+from . import plot as plot
 from ._estimator import KMeans as KMeans
 from ._functional import assign as assign
 from ._functional import elbow as elbow
@@ -40,4 +42,5 @@ __all__ = [
     "kmeans_plusplus",
     "metrics",
     "pairwise_sq_dists",
+    "plot",
 ]

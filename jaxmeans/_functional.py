@@ -158,6 +158,7 @@ def elbow(
     tol: float | ArrayLike = 1e-4,
     sample_weight: ArrayLike | None = None,
     scores: bool = False,
+    progress: bool = False,
 ) -> ElbowResult:
     """k-means for every k of ``ks`` in one jitted program, and the knee of the curve.
 
@@ -174,6 +175,7 @@ def elbow(
         start the fit for each k.
       scores: also compute the mean silhouette for each k
         (:func:`jaxmeans.metrics.silhouette_score`; O(n^2 d) work per k).
+      progress: print a line as each fit stops (from inside the jitted loop).
 
     Returns:
       :class:`ElbowResult`; ``knee`` is :func:`find_knee` of ``(ks, inertia)``.
@@ -220,6 +222,7 @@ def elbow(
         max_iter=max_iter,
         init_mode=init_mode,
         slots=sweep_slots(len(ks_arr) * n_init),
+        progress=bool(progress),
     )
     silhouette = None
     if scores:

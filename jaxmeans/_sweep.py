@@ -90,7 +90,17 @@ class _Queue(NamedTuple):
     out_converged: jax.Array  # [n_jobs + 1]
 
 
-@functools.partial(jax.jit, static_argnames=("k_max", "n_init", "max_iter", "init_mode", "slots"))
+def _report(stops, ks, restarts, n_iter, converged):
+    """Host callback: one line per fit that stopped in this round of the queue."""
+    for stop, k, r, it, ok in zip(stops, ks, restarts, n_iter, converged, strict=True):
+        if stop:
+            how = "converged" if ok else "stopped at max_iter"
+            print(f"  k={int(k)} restart {int(r)}: {how} after {int(it)} iterations", flush=True)
+
+
+@functools.partial(
+    jax.jit, static_argnames=("k_max", "n_init", "max_iter", "init_mode", "slots", "progress")
+)
 def elbow_core(
     X: jax.Array,
     w: jax.Array,
@@ -104,6 +114,7 @@ def elbow_core(
     max_iter: int,
     init_mode: str,
     slots: int,
+    progress: bool = False,
 ):
     """k-means for every k in ``ks`` (``[m] int32``, increasing, each ``<= k_max``).
 
@@ -115,7 +126,8 @@ def elbow_core(
     fits: when a fit stops, its slot takes the next job. Iteration counts vary widely (a
     large k can take 20x the iterations of k=2), and a plain ``vmap`` over all jobs would
     run every lane until the slowest one stops. Jobs start largest k first, so the longest
-    fits do not start last.
+    fits do not start last. With ``progress`` (static), a line is printed from inside the
+    loop as each fit stops.
 
     Returns:
       ``(inertia [m], centroids [m, k_max, d], labels [m, n], n_iter [m], converged [m])``.
@@ -162,6 +174,9 @@ def elbow_core(
         n_iter = q.n_iter + 1
         converged = strict | (shift <= tol_abs)
         stops = (converged | (n_iter >= max_iter)) & (q.job < n_jobs)
+        if progress:
+            j = jnp.minimum(q.job, n_jobs - 1)
+            jax.debug.callback(_report, stops, ks[job_k[j]], job_r[j], n_iter, converged)
         slot_out = jnp.where(stops, q.job, n_jobs)
         out = q._replace(
             out_centroids=q.out_centroids.at[slot_out].set(new),

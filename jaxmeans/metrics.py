@@ -1,8 +1,12 @@
-"""Cluster-quality scores, jitted, with scikit-learn's definitions.
+"""Cluster-quality scores and label comparison, with scikit-learn's definitions.
 
-Each takes ``X [n, d]`` and integer ``labels [n]``. With concrete labels any integers work
-(they are renumbered); under ``jit``/``vmap`` pass ``n_clusters`` and labels in
-``[0, n_clusters)``, and an undefined score comes back as NaN instead of an error.
+The scores (silhouette, Calinski-Harabasz, Davies-Bouldin) are jitted and take ``X [n, d]``
+and integer ``labels [n]``. With concrete labels any integers work (they are renumbered);
+under ``jit``/``vmap`` pass ``n_clusters`` and labels in ``[0, n_clusters)``, and an
+undefined score comes back as NaN instead of an error.
+
+``confusion_matrix`` and ``match_labels`` compare a clustering with known classes; they
+work on small concrete label vectors in NumPy.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from jax.typing import ArrayLike
 from . import _validation as v
 from ._cluster_scores import calinski_harabasz_core, davies_bouldin_core, silhouette_core
 
-__all__ = ["calinski_harabasz_score", "davies_bouldin_score", "silhouette_score"]
+__all__ = [
+    "calinski_harabasz_score",
+    "confusion_matrix",
+    "davies_bouldin_score",
+    "match_labels",
+    "silhouette_score",
+]
 
 
 def _prepare(X, labels, n_clusters, name: str):
@@ -125,3 +135,72 @@ def davies_bouldin_score(
     """
     X, labels, k = _prepare(X, labels, n_clusters, "davies_bouldin_score")
     return davies_bouldin_core(X, labels, k)
+
+
+def _label_vector(y, name: str) -> np.ndarray:
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if arr.dtype.kind not in "iub":
+        raise TypeError(f"{name} must hold integer labels, got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+def _pair(y_true, y_pred):
+    t = _label_vector(y_true, "y_true")
+    p = _label_vector(y_pred, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred must have the same length, got {t.size} and {p.size}")
+    return t, p
+
+
+def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
+    """Counts of each (true, predicted) label pair, as scikit-learn's ``confusion_matrix``.
+
+    Rows are true labels and columns predicted ones, both over the sorted union of the
+    labels that occur.
+
+    Returns:
+      ``[c, c] int64`` matrix.
+
+    Example:
+      >>> from jaxmeans.metrics import confusion_matrix
+      >>> confusion_matrix([0, 0, 1, 2], [0, 1, 1, 2]).tolist()
+      [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
+    """
+    t, p = _pair(y_true, y_pred)
+    classes, index = np.unique(np.concatenate([t, p]), return_inverse=True)
+    cm = np.zeros((classes.size, classes.size), dtype=np.int64)
+    np.add.at(cm, (index[: t.size], index[t.size :]), 1)
+    return cm
+
+
+def match_labels(y_true: ArrayLike, y_pred: ArrayLike) -> np.ndarray:
+    """Renumber cluster labels to agree best with the true classes.
+
+    Cluster numbers are arbitrary; this finds the one-to-one renaming of predicted labels
+    that puts the most points on the diagonal of the confusion matrix (the Hungarian
+    method, ``scipy.optimize.linear_sum_assignment``), in place of trying permutations by
+    hand. Clusters left without a class keep numbers above the classes'.
+
+    Returns:
+      ``[n] int64`` renumbered ``y_pred``.
+
+    Example:
+      >>> from jaxmeans.metrics import match_labels
+      >>> match_labels([0, 0, 1, 1, 2], [2, 2, 0, 0, 1]).tolist()
+      [0, 0, 1, 1, 2]
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    t, p = _pair(y_true, y_pred)
+    true_classes, t_index = np.unique(t, return_inverse=True)
+    pred_classes, p_index = np.unique(p, return_inverse=True)
+    overlap = np.zeros((pred_classes.size, true_classes.size), dtype=np.int64)
+    np.add.at(overlap, (p_index, t_index), 1)
+    rows, cols = linear_sum_assignment(overlap, maximize=True)
+    mapping = np.empty(pred_classes.size, dtype=np.int64)
+    mapping[rows] = true_classes[cols]
+    unmatched = np.setdiff1d(np.arange(pred_classes.size), rows)
+    mapping[unmatched] = true_classes.max() + 1 + np.arange(unmatched.size)
+    return mapping[p_index]

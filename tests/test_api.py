@@ -7,14 +7,17 @@ import jaxmeans
 def test_every_public_name_is_exported_and_documented():
     expected = {
         "ElbowResult",
+        "KMeans",
         "KMeansResult",
         "assign",
+        "datasets",
         "elbow",
         "find_knee",
         "kmeans",
         "kmeans_plusplus",
         "metrics",
         "pairwise_sq_dists",
+        "plot",
     }
     assert set(jaxmeans.__all__) == expected
     for name in jaxmeans.__all__:
@@ -39,9 +42,20 @@ def test_every_public_name_is_exported_and_documented():
     )
     assert set(jaxmeans.metrics.__all__) == {
         "calinski_harabasz_score",
+        "confusion_matrix",
         "davies_bouldin_score",
+        "match_labels",
         "silhouette_score",
     }
+    for module in (jaxmeans.metrics, jaxmeans.plot, jaxmeans.datasets):
+        for name in module.__all__:
+            assert getattr(module, name).__doc__, name
+
+
+def test_import_does_not_load_matplotlib_or_scikit_learn():
+    code = "import sys, jaxmeans; print('matplotlib' in sys.modules, 'sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
 
 
 def test_console_script_module_prints_help():

@@ -71,3 +71,32 @@ def test_score_input_errors(blobs):
         metrics.silhouette_score(blobs, np.zeros(5, int))
     with pytest.raises(TypeError, match="labels must be integers"):
         metrics.silhouette_score(blobs, np.zeros(600))
+
+
+def test_confusion_matrix_matches_scikit_learn():
+    rng = np.random.default_rng(0)
+    t, p = rng.integers(0, 4, 200), rng.integers(1, 6, 200)
+    np.testing.assert_array_equal(metrics.confusion_matrix(t, p), sk.confusion_matrix(t, p))
+
+
+def test_match_labels_finds_the_best_renaming():
+    iris = jaxmeans.datasets.load_iris()
+    labels = np.asarray(jaxmeans.kmeans(iris.data, 3, n_init=5).labels)
+    matched = metrics.match_labels(iris.target, labels)
+    # the renaming is a bijection and at least as good as every permutation
+    assert len(set(zip(labels.tolist(), matched.tolist(), strict=True))) == 3
+    import itertools
+
+    best = max(
+        (np.asarray(perm)[labels] == iris.target).sum() for perm in itertools.permutations(range(3))
+    )
+    assert (matched == iris.target).sum() == best
+    assert best >= 130
+
+
+def test_match_labels_with_more_clusters_than_classes():
+    matched = metrics.match_labels([0, 0, 1, 1], [5, 5, 7, 9])
+    assert matched.tolist()[:2] == [0, 0]
+    assert sorted(matched.tolist()[2:]) in ([1, 2], [2, 1]) and matched[2] != matched[3]
+    with pytest.raises(ValueError, match="same length"):
+        metrics.match_labels([0, 1], [0])

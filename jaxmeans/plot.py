@@ -1,0 +1,228 @@
+"""Plots of clusterings, elbow curves and confusion matrices (matplotlib, imported lazily).
+
+Every function draws on ``ax`` (a new figure's axes when None) and returns the Axes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["clusters", "clusters_3d", "confusion_matrix", "elbow"]
+
+# The tutorial's three colours first, then matplotlib's tab10.
+TUTORIAL_COLOURS = ["crimson", "mediumblue", "darkmagenta"]
+
+
+def _pyplot():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _colours(n: int):
+    from matplotlib.colors import ListedColormap
+
+    if n <= len(TUTORIAL_COLOURS):
+        return ListedColormap(TUTORIAL_COLOURS[: max(n, 1)])
+    return ListedColormap(_pyplot().get_cmap("tab10" if n <= 10 else "tab20").colors[:n])
+
+
+def _axes(ax, projection=None, figsize=(8, 6)):
+    if ax is not None:
+        return ax
+    fig = _pyplot().figure(figsize=figsize)
+    return fig.add_subplot(1, 1, 1, projection=projection)
+
+
+def clusters(
+    X,
+    labels=None,
+    centroids=None,
+    ax=None,
+    *,
+    feature_names: Sequence[str] = ("x", "y"),
+    title: str | None = None,
+):
+    """Scatter the first two columns of ``X`` coloured by ``labels``, centroids as squares.
+
+    Args:
+      X: ``[n, >=2]`` points.
+      labels: ``[n]`` integer labels, or None for one colour.
+      centroids: ``[k, >=2]`` centres to mark, coloured like their cluster.
+      ax: Axes to draw on.
+      feature_names: axis labels.
+      title: optional title.
+
+    Returns:
+      The Axes.
+    """
+    X = np.asarray(X)
+    ax = _axes(ax)
+    k = int(np.max(labels)) + 1 if labels is not None else 1
+    if centroids is not None:
+        k = max(k, len(centroids))
+    cmap = _colours(k)
+    style = {"s": 60, "alpha": 0.6, "edgecolors": "none", "label": "points"}
+    if labels is None:
+        ax.scatter(X[:, 0], X[:, 1], color=TUTORIAL_COLOURS[1], **style)
+    else:
+        ax.scatter(
+            X[:, 0], X[:, 1], c=np.asarray(labels), cmap=cmap, vmin=0, vmax=max(k - 1, 1), **style
+        )
+    if centroids is not None:
+        C = np.asarray(centroids)
+        ax.scatter(
+            C[:, 0],
+            C[:, 1],
+            c=np.arange(len(C)),
+            cmap=cmap,
+            vmin=0,
+            vmax=max(k - 1, 1),
+            marker="s",
+            s=220,
+            edgecolors="black",
+            linewidths=1.5,
+            label="centroids",
+        )
+    ax.set_xlabel(feature_names[0], fontsize=14)
+    ax.set_ylabel(feature_names[1], fontsize=14)
+    if title:
+        ax.set_title(title, fontsize=14)
+    return ax
+
+
+def elbow(result, ax=None, *, title: str | None = "Elbow curve"):
+    """Inertia against k from :func:`jaxmeans.elbow`, the knee marked.
+
+    With ``result.silhouette`` present it is drawn on a second y axis.
+
+    Returns:
+      The Axes with the inertia curve.
+    """
+    ks = np.asarray(result.ks)
+    inertia = np.asarray(result.inertia)
+    ax = _axes(ax)
+    ax.plot(ks, inertia, marker="o", linewidth=3, color="mediumblue", label="inertia")
+    knee = result.knee if result.knee is None else int(result.knee)
+    if knee:
+        y = inertia[list(ks).index(knee)]
+        ax.axvline(knee, color="crimson", linestyle="--", linewidth=1.5)
+        ax.scatter(
+            [knee],
+            [y],
+            s=250,
+            facecolors="none",
+            edgecolors="crimson",
+            linewidths=2,
+            zorder=3,
+            label=f"knee: k = {knee}",
+        )
+    ax.set_xlabel("Number of clusters k", fontsize=14)
+    ax.set_ylabel("Total error (inertia)", fontsize=14)
+    ax.set_xticks(ks)
+    if getattr(result, "silhouette", None) is not None:
+        twin = ax.twinx()
+        twin.plot(
+            ks,
+            np.asarray(result.silhouette),
+            marker="s",
+            color="darkmagenta",
+            linestyle=":",
+            label="silhouette",
+        )
+        twin.set_ylabel("Silhouette", fontsize=14, color="darkmagenta")
+    ax.legend(loc="upper right")
+    if title:
+        ax.set_title(title, fontsize=14)
+    return ax
+
+
+def confusion_matrix(
+    cm,
+    ax=None,
+    *,
+    labels: Sequence[str] | None = None,
+    title: str | None = "Confusion Matrix",
+):
+    """Draw a confusion matrix with the count in each cell.
+
+    Args:
+      cm: ``[c, c]`` counts (rows true, columns predicted), e.g. from
+        :func:`jaxmeans.metrics.confusion_matrix`.
+      labels: class names for the ticks.
+
+    Returns:
+      The Axes.
+    """
+    cm = np.asarray(cm)
+    ax = _axes(ax, figsize=(7.5, 7.5))
+    ax.matshow(cm, cmap="Blues", alpha=0.3)
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, str(cm[i, j]), va="center", ha="center", size="xx-large")
+    if labels is not None:
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("Predictions", fontsize=18)
+    ax.set_ylabel("Actuals", fontsize=18)
+    if title:
+        ax.set_title(title, fontsize=18)
+    return ax
+
+
+def clusters_3d(
+    X,
+    labels,
+    dims: Sequence[int] = (3, 0, 2),
+    ax=None,
+    *,
+    feature_names: Sequence[str] | None = None,
+    title: str | None = None,
+    class_names: Sequence[str] | None = None,
+):
+    """3-D scatter of three columns of ``X`` coloured by ``labels``.
+
+    The default columns (3, 0, 2) are the tutorial's iris view: petal width, sepal length,
+    petal length. With ``class_names`` each group's name is written at its mean.
+
+    Returns:
+      The 3-D Axes.
+    """
+    X = np.asarray(X)
+    labels = np.asarray(labels)
+    ax = _axes(ax, projection="3d", figsize=(10, 8))
+    a, b, c = dims
+    k = int(labels.max()) + 1
+    ax.scatter(
+        X[:, a],
+        X[:, b],
+        X[:, c],
+        c=labels,
+        cmap=_colours(k),
+        vmin=0,
+        vmax=max(k - 1, 1),
+        edgecolor="k",
+        s=80,
+    )
+    if class_names is not None:
+        for j, name in enumerate(class_names):
+            members = labels == j
+            if members.any():
+                ax.text(
+                    X[members, a].mean(),
+                    X[members, b].mean(),
+                    X[members, c].mean() + 2,
+                    name,
+                    horizontalalignment="center",
+                    bbox={"alpha": 0.2, "edgecolor": "w", "facecolor": "w"},
+                )
+    ax.view_init(20, -50)
+    if feature_names is not None:
+        ax.set_xlabel(feature_names[a], fontsize=12)
+        ax.set_ylabel(feature_names[b], fontsize=12)
+        ax.set_zlabel(feature_names[c], fontsize=12)
+    if title:
+        ax.set_title(title, fontsize=12)
+    return ax

@@ -1,0 +1,170 @@
+"""The jaxmeans command, run as a user would: in a subprocess."""
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from jaxmeans.datasets import _bundled
+
+BLOBS = str(_bundled("kmeans_blobs.csv"))
+
+
+def jaxmeans_cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "jaxmeans", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def test_fit_writes_labels_centroids_and_plot(tmp_path):
+    out, cent, png = tmp_path / "labels.csv", tmp_path / "c.csv", tmp_path / "p.png"
+    run = jaxmeans_cli(
+        "fit",
+        BLOBS,
+        "-k",
+        3,
+        "--columns",
+        "x,y",
+        "--out",
+        out,
+        "--centroids",
+        cent,
+        "--plot",
+        png,
+        "--seed",
+        1,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "k=3" in run.stdout and "inertia=" in run.stdout
+    rows = list(csv.reader(open(out)))
+    assert rows[0] == ["row", "label"] and len(rows) == 301
+    labels = np.array([int(r[1]) for r in rows[1:]])
+    truth = np.array([int(r[3]) for r in list(csv.reader(open(BLOBS)))[1:]])
+    assert len(set(zip(labels.tolist(), truth.tolist(), strict=True))) == 3  # the true blobs
+    centres = list(csv.reader(open(cent)))
+    assert centres[0] == ["x", "y"] and len(centres) == 4
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert oct(os.stat(out).st_mode & 0o777) != oct(0o600)
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".jaxmeans-")]
+
+
+def test_fit_verbose_prints_iterations():
+    run = jaxmeans_cli("fit", BLOBS, "-k", 3, "--columns", "x,y", "--n-init", 1, "--verbose")
+    assert run.returncode == 0, run.stderr
+    assert "Iteration 0, inertia" in run.stdout
+
+
+def test_elbow_prints_table_progress_and_json(tmp_path):
+    js, png = tmp_path / "e.json", tmp_path / "e.png"
+    run = jaxmeans_cli(
+        "elbow", BLOBS, "--columns", "x,y", "--k-max", 6, "--json", js, "--plot", png
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("converged after") == 6 * 3  # a line per fit as it stops
+    assert "knee: 3" in run.stdout
+    payload = json.loads(js.read_text())
+    assert payload["knee"] == 3 and [r["k"] for r in payload["curve"]] == [1, 2, 3, 4, 5, 6]
+    assert payload["curve"][0]["silhouette"] is None
+    assert png.stat().st_size > 1000
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make_args,message",
+    [
+        (lambda d: ["fit", d / "missing.csv", "-k", 2], "no such file"),
+        (lambda d: ["fit", _write(d / "e.csv", ""), "-k", 2], "is empty"),
+        (lambda d: ["fit", _write(d / "n.csv", "a,b\n1,x\n2,3\n"), "-k", 1], "'x' is not a number"),
+        (lambda d: ["fit", BLOBS, "-k", 2, "--columns", "x,z"], "unknown column 'z'"),
+        (lambda d: ["fit", BLOBS, "-k", 301, "--columns", "x,y"], "must be <= the number of rows"),
+        (lambda d: ["fit", BLOBS, "-k", 0], r"-k \(=0\) must be >= 1"),
+        (lambda d: ["fit", BLOBS], "required: -k"),
+        (
+            lambda d: ["elbow", BLOBS, "--k-max", 400, "--columns", "x", "--json", d / "out"],
+            "--k-max",
+        ),
+        (lambda d: ["fit", BLOBS, "-k", "two"], "invalid int value"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path, make_args, message):
+    out = tmp_path / "out"
+    args = make_args(tmp_path)
+    run = jaxmeans_cli(*args, *([] if "--json" in args else ["--out", out]))
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("jaxmeans: error:"), run.stderr
+    assert re.search(message, lines[0]), lines[0]
+    assert "Traceback" not in run.stderr
+    assert not out.exists()
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".jaxmeans-")]
+
+
+def test_unwritable_output_leaves_nothing(tmp_path):
+    run = jaxmeans_cli(
+        "fit", BLOBS, "-k", 2, "--columns", "x,y", "--out", tmp_path / "no" / "dir" / "l.csv"
+    )
+    assert run.returncode == 2 and "does not exist" in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_demo_writes_every_picture(tmp_path):
+    run = jaxmeans_cli("demo", "--out-dir", tmp_path / "demo")
+    assert run.returncode == 0, run.stderr
+    names = sorted(os.listdir(tmp_path / "demo"))
+    assert names == sorted(
+        ["blobs.png", "clusters.png", "elbow.png", "iris_confusion.png", "iris_3d.png"]
+    )
+    for name in names:
+        assert (tmp_path / "demo" / name).read_bytes()[:4] == b"\x89PNG"
+    assert "knee of the curve: k = 3" in run.stdout
+    assert "5.0060  3.4280  1.4620  0.2460" in run.stdout  # the tutorial's iris centres
+
+
+def test_console_script_entry_point_is_declared():
+    import tomllib
+
+    with open(os.path.join(os.path.dirname(__file__), "..", "pyproject.toml"), "rb") as fh:
+        scripts = tomllib.load(fh)["project"]["scripts"]
+    assert scripts["jaxmeans"] == "jaxmeans.cli:main"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "script,files",
+    [
+        (
+            "tutorial.py",
+            ["0_blobs.png", "1_assigned.png", "2_updated.png", "3_converged.png", "4_elbow.png"],
+        ),
+        ("iris.py", ["confusion.png", "iris_3d.png"]),
+        ("quickstart.py", []),
+    ],
+)
+def test_examples_run(tmp_path, script, files):
+    path = os.path.join(os.path.dirname(__file__), "..", "examples", script)
+    run = subprocess.run(
+        [sys.executable, path, str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    for name in files:
+        assert (tmp_path / "out" / name).stat().st_size > 1000
+    if script == "iris.py":
+        assert "134 of 150 flowers" in run.stdout
