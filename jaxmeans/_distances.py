@@ -14,22 +14,30 @@ from jax import lax
 # Distances go through one GEMM; on GPUs the default precision would use TF32.
 HIGHEST = lax.Precision.HIGHEST
 
-# Entries of the distance block kept live at once, over all vmapped lanes: 2**19 float32
-# values is 2 MiB, which stays in L2 on CPUs. See benchmarks/NOTES.md for the measurements.
-_BLOCK_ENTRIES = 2**19
-_MAX_BLOCK_ROWS = 8192
+# Entries of the distance block kept live at once, over all vmapped lanes. On CPUs, 2**19
+# float32 values (2 MiB) stay in L2 (see benchmarks/NOTES.md for the measurements). On
+# accelerators each block is a kernel launch, so blocks are made large: 2**26 values is
+# 256 MiB, still far below the full matrix for the sizes that need blocking at all.
+_BLOCK_ENTRIES = {"cpu": 2**19}
+_ACCELERATOR_BLOCK_ENTRIES = 2**26
+_MAX_BLOCK_ROWS = {"cpu": 8192}
+_ACCELERATOR_MAX_BLOCK_ROWS = 2**20
 _MIN_BLOCK_ROWS = 64
 
 
 def block_layout(n: int, k: int, lanes: int = 1) -> tuple[int, int]:
-    """Static row blocking for ``n`` points, ``k`` centroids and ``lanes`` vmapped fits.
+    """Static row blocking for ``n`` points, ``k`` centroids and ``lanes`` vmapped fits,
+    sized for the default backend.
 
     Returns:
       ``(n_blocks, rows)`` with ``n_blocks * rows >= n`` and as little padding as possible;
       ``rows`` is a multiple of 8 unless a single block holds all ``n`` rows.
     """
+    backend = jax.default_backend()
+    budget = _BLOCK_ENTRIES.get(backend, _ACCELERATOR_BLOCK_ENTRIES)
+    max_rows = _MAX_BLOCK_ROWS.get(backend, _ACCELERATOR_MAX_BLOCK_ROWS)
     per_row = max(k, 1) * max(lanes, 1)
-    target = max(_MIN_BLOCK_ROWS, min(_MAX_BLOCK_ROWS, _BLOCK_ENTRIES // per_row))
+    target = max(_MIN_BLOCK_ROWS, min(max_rows, budget // per_row))
     if n <= target:
         return 1, n
     n_blocks = -(-n // target)
@@ -71,7 +79,14 @@ def pairwise_sq_dists_core(X: jax.Array, Y: jax.Array) -> jax.Array:
 # Up to this many centroids, a single (value, index) reduction over the [k, rows] block is
 # the fastest way to the nearest centroid on XLA:CPU; above it, two plain reductions are.
 # Measured at n=200,000, d=8: k=16 0.47x the time of two reductions, k=20 0.49x, k=24 3.1x.
-_VARIADIC_MAX_K = 20
+# Other backends reduce (value, index) pairs natively: always one reduction there.
+VARIADIC_MAX_K = {"cpu": 20}
+
+
+def uses_variadic_reduce(k: int) -> bool:
+    """Whether the nearest-centroid search for ``k`` centroids is one (value, index)
+    reduction on the default backend (static)."""
+    return k <= VARIADIC_MAX_K.get(jax.default_backend(), 2**31)
 
 
 def _first_min(a, b):
@@ -96,7 +111,7 @@ def nearest_in_block(xb: jax.Array, centroids: jax.Array, c_sq: jax.Array):
     k = centroids.shape[0]
     dist = c_sq[:, None] - 2.0 * jnp.dot(centroids, xb, precision=HIGHEST)
     index = lax.broadcasted_iota(jnp.int32, dist.shape, 0)
-    if k <= _VARIADIC_MAX_K:
+    if uses_variadic_reduce(k):
         init = (jnp.array(jnp.inf, dist.dtype), jnp.int32(k))
         best, labels = lax.reduce((dist, index), init, _first_min, (0,))
     else:

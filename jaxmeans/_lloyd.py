@@ -68,6 +68,18 @@ def prepare(X: jax.Array, w: jax.Array, k: int, lanes: int = 1) -> Data:
     return Data(Xp, Xp.T, blocks, Xw1, wp, sq_norms(Xp), mean, n)
 
 
+# Up to this many centroids the per-block sums are a one-hot GEMM; above it, a scatter
+# (segment_sum), whose O(rows x d) work does not grow with k as the GEMM's O(rows x k x d)
+# does. That holds on CPUs; on GPUs the scatter's atomic adds into k rows are the slow
+# part and the GEMM is cheap, so there it is always the GEMM. See benchmarks/NOTES.md.
+ONE_HOT_MAX_K = {"cpu": 32}
+
+
+def uses_one_hot_update(k: int) -> bool:
+    """Whether per-cluster sums for ``k`` centroids are a one-hot GEMM (static)."""
+    return k <= ONE_HOT_MAX_K.get(jax.default_backend(), 2**31)
+
+
 def _assign_and_sum(data: Data, centroids: jax.Array, active: jax.Array, labels_old):
     """One pass over the row blocks: labels, whether any changed, and per-cluster sums.
 
@@ -92,8 +104,11 @@ def _assign_and_sum(data: Data, centroids: jax.Array, active: jax.Array, labels_
         acc, changed = carry
         xt, xw1, old, is_real = args
         labels, _ = nearest_in_block(xt, centroids, c_sq)
-        one_hot = (index[:, None] == labels[None, :]).astype(xw1.dtype)
-        acc = acc + jnp.dot(one_hot, xw1, precision=HIGHEST)
+        if uses_one_hot_update(k):
+            one_hot = (index[:, None] == labels[None, :]).astype(xw1.dtype)
+            acc = acc + jnp.dot(one_hot, xw1, precision=HIGHEST)
+        else:
+            acc = acc + jax.ops.segment_sum(xw1, labels, num_segments=k)
         return (acc, changed | jnp.any((labels != old) & is_real)), labels
 
     start = (jnp.zeros((k, d + 1), data.X.dtype), jnp.bool_(False))
@@ -103,34 +118,41 @@ def _assign_and_sum(data: Data, centroids: jax.Array, active: jax.Array, labels_
 
 
 def _relocate_empty(data: Data, centroids, active, sums, counts):
-    """Move each empty cluster onto the farthest remaining point, as scikit-learn does.
+    """Move each empty cluster onto a point far from its centre, as scikit-learn does.
 
     Empty clusters are taken in index order; the i-th gets the i-th farthest point from its
     nearest centre (exact squared differences; zero-weight and padding rows excluded), and
-    the point leaves its old cluster's sums. Runs zero iterations when nothing is empty.
+    each point leaves its old cluster's sums. All empty clusters are handled in one pass
+    (one distance pass and one ``top_k``), inside a loop that runs once when something is
+    empty and not at all otherwise.
     """
+    k = centroids.shape[0]
+    empty = active & (counts <= 0)
 
-    def body(state):
-        sums, counts, empty, taken = state
+    def relocate(state):
+        sums, counts, _ = state
         # The barrier ties the distance pass to the loop state: otherwise XLA hoists it out
         # of the loop as invariant, and every Lloyd step pays for it, empty clusters or not.
-        c, taken = lax.optimization_barrier((centroids, taken))
+        c, _ = lax.optimization_barrier((centroids, state[2]))
         labels, _ = nearest(data.blocks, c, active)
         diff = data.X - c[labels]
-        far = jnp.where((data.w > 0) & ~taken, jnp.sum(diff * diff, axis=1), -jnp.inf)
-        j = jnp.argmax(empty)
-        p = jnp.argmax(far)
-        ok = far[p] > -jnp.inf
+        far = jnp.where(data.w > 0, jnp.sum(diff * diff, axis=1), -jnp.inf)
+        top_far, top = lax.top_k(far, k)  # farthest first; ties to the lower index
+        rank = jnp.where(empty, jnp.cumsum(empty) - 1, 0)
+        p = top[rank]
+        ok = empty & (top_far[rank] > -jnp.inf)
+        wp = jnp.where(ok, data.w[p], 0.0)
+        wx = data.X[p] * wp[:, None]
         old = labels[p]
-        wx = data.X[p] * data.w[p]
-        wp = data.w[p]
-        sums = jnp.where(ok, sums.at[old].add(-wx).at[j].set(wx), sums)
-        counts = jnp.where(ok, counts.at[old].add(-wp).at[j].set(wp), counts)
-        return sums, counts, empty.at[j].set(False), taken.at[p].set(True)
+        sums = sums - jax.ops.segment_sum(wx, old, num_segments=k)
+        counts = counts - jax.ops.segment_sum(wp, old, num_segments=k)
+        sums = jnp.where(ok[:, None], wx, sums)
+        counts = jnp.where(ok, wp, counts)
+        return sums, counts, jnp.bool_(True)
 
-    empty = active & (counts <= 0)
-    taken = jnp.zeros(data.X.shape[0], bool)
-    sums, counts, _, _ = lax.while_loop(lambda s: jnp.any(s[2]), body, (sums, counts, empty, taken))
+    sums, counts, _ = lax.while_loop(
+        lambda s: jnp.any(empty) & ~s[2], relocate, (sums, counts, jnp.bool_(False))
+    )
     return sums, counts
 
 

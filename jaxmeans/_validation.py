@@ -13,12 +13,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+try:  # the public home of Tracer has moved between JAX releases
+    from jax.core import Tracer
+except ImportError:  # pragma: no cover
+    from jax._src.core import Tracer
+
 INIT_MODES = ("k-means++", "random")
 
 
 def is_concrete(x) -> bool:
     """True when ``x``'s values are known now (not a tracer inside jit/vmap/grad)."""
-    return not isinstance(x, jax.core.Tracer)
+    return not isinstance(x, Tracer)
 
 
 def float_dtype(dtype) -> np.dtype:
@@ -213,7 +218,7 @@ def check_key(key) -> jax.Array:
 
 def check_ks(ks, n_samples: int) -> np.ndarray:
     """Concrete, strictly increasing cluster counts in ``[1, n_samples]`` as ``int32``."""
-    if isinstance(ks, jax.core.Tracer):
+    if isinstance(ks, Tracer):
         raise TypeError("ks must be concrete (a list, range or NumPy array), not a traced array")
     try:
         arr = np.asarray(list(ks) if isinstance(ks, range) else ks)

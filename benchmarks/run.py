@@ -1,0 +1,227 @@
+"""jaxmeans against scikit-learn (and FAISS when installed), side by side in one run.
+
+    python benchmarks/run.py [--quick] [--json PATH] [--cases fit,sweep,gemm,cold]
+
+Rows:
+- fit (n, d, k): every tool starts from the same centroids and runs the same number of
+  Lloyd iterations (tol=0); jaxmeans is timed warm, its compilation reported apart;
+- sweep: jaxmeans.elbow(ks=1..10, n_init=3) against scikit-learn's loop over k;
+- gemm: NumPy float32 GEMM GFLOP/s, this machine's ceiling for the distance step;
+- cold: a fresh process doing ``import jaxmeans`` and ``KMeans(3).fit(iris)``, whole.
+
+Each row has seconds per tool, ``ratio = sklearn_s / jaxmeans_s`` (> 1: jaxmeans is
+faster), achieved GFLOP/s (2 n k d per iteration for the distances) and its fraction of the
+GEMM ceiling. Times are medians of repeats; the tools are interleaved repeat by repeat so
+that a slow spell of this shared machine hits them alike. ``--json`` writes the rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+FIT_CASES = [(1_000_000, 2, 10), (100_000, 16, 32), (200_000, 64, 256), (50_000, 128, 1024)]
+QUICK_ITERS, FULL_ITERS = 10, 20
+
+
+def _seconds(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def machine() -> str:
+    import jax
+
+    kind = jax.devices()[0].device_kind
+    return f"{platform.machine()}, {os.cpu_count()} cpus, jax {jax.__version__} on {kind}"
+
+
+def gemm_ceiling(repeats: int) -> float:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4096, 256), dtype=np.float32)
+    b = rng.standard_normal((256, 2048), dtype=np.float32)
+    a @ b
+    t = statistics.median(_seconds(np.matmul, a, b) for _ in range(repeats))
+    return 2 * 4096 * 256 * 2048 / t / 1e9
+
+
+def make_data(n: int, d: int, k: int, seed: int = 0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=4.0, size=(k, d)).astype(np.float32)
+    X = centres[rng.integers(0, k, n)] + rng.normal(size=(n, d)).astype(np.float32)
+    init = X[rng.choice(n, k, replace=False)]
+    return X, init
+
+
+def fit_row(n, d, k, iters, repeats, ceiling):
+    import jax
+    import numpy as np
+    from sklearn.cluster import KMeans
+
+    import jaxmeans
+
+    X, init = make_data(n, d, k)
+    Xj = jax.device_put(X)
+
+    def ours():
+        r = jaxmeans.kmeans(Xj, k, init=init, max_iter=iters, tol=0.0)
+        jax.block_until_ready(r)
+        return r
+
+    def theirs():
+        return KMeans(k, init=init, n_init=1, max_iter=iters, tol=0.0).fit(X)
+
+    compile_s = _seconds(ours)
+    tools = {"jaxmeans": ours, "sklearn": theirs}
+    faiss_fit = _faiss(X, init, iters)
+    if faiss_fit is not None:
+        tools["faiss"] = faiss_fit
+    times = {name: [] for name in tools}
+    for _ in range(repeats):
+        for name, fn in tools.items():
+            times[name].append(_seconds(fn))
+    ours_r, sk = ours(), theirs()
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    flops = 2.0 * n * k * d * int(ours_r.n_iter)
+    row = {
+        "case": f"fit n={n} d={d} k={k}",
+        "kind": "fit",
+        "n": n,
+        "d": d,
+        "k": k,
+        "iterations": int(ours_r.n_iter),
+        "sklearn_iterations": int(sk.n_iter_),
+        "jaxmeans_s": round(med["jaxmeans"], 4),
+        "jaxmeans_compile_s": round(compile_s - med["jaxmeans"], 3),
+        "sklearn_s": round(med["sklearn"], 4),
+        "ratio": round(med["sklearn"] / med["jaxmeans"], 3),
+        "jaxmeans_gflops": round(flops / med["jaxmeans"] / 1e9, 1),
+        "sklearn_gflops": round(2.0 * n * k * d * sk.n_iter_ / med["sklearn"] / 1e9, 1),
+        "inertia_rel_diff": float(abs(float(ours_r.inertia) - sk.inertia_) / sk.inertia_),
+        "labels_equal_fraction": float(np.mean(np.asarray(ours_r.labels) == sk.labels_)),
+    }
+    row["jaxmeans_ceiling_fraction"] = round(row["jaxmeans_gflops"] / ceiling, 3)
+    if "faiss" in med:
+        row["faiss_s"] = round(med["faiss"], 4)
+        row["ratio_vs_faiss"] = round(med["faiss"] / med["jaxmeans"], 3)
+    return row
+
+
+def _faiss(X, init, iters):
+    try:
+        import faiss
+    except ImportError:
+        return None
+    n, d = X.shape
+    k = init.shape[0]
+
+    def fit():
+        km = faiss.Kmeans(d, k, niter=iters, max_points_per_centroid=n, seed=0)
+        km.train(X, init_centroids=init)
+        return km
+
+    return fit
+
+
+def sweep_row(repeats, n=100_000, d=8, n_init=3):
+    import jax
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.datasets import make_blobs
+
+    import jaxmeans
+
+    X, _ = make_blobs(n, n_features=d, centers=6, cluster_std=2.0, random_state=0)
+    X = X.astype(np.float32)
+    ks = range(1, 11)
+
+    def ours(seed):
+        jax.block_until_ready(jaxmeans.elbow(X, ks, key=seed, n_init=n_init).inertia)
+
+    def theirs(seed):
+        for k in ks:
+            KMeans(k, n_init=n_init, random_state=seed).fit(X)
+
+    cold = _seconds(ours, 0)
+    o, t = [], []
+    for seed in range(1, repeats + 1):
+        o.append(_seconds(ours, seed))
+        t.append(_seconds(theirs, seed))
+    warm, sk = statistics.median(o), statistics.median(t)
+    return {
+        "case": f"sweep n={n} d={d} ks=1..10 n_init={n_init}",
+        "kind": "sweep",
+        "jaxmeans_s": round(warm, 4),
+        "jaxmeans_cold_s": round(cold, 3),
+        "sklearn_s": round(sk, 4),
+        "ratio": round(sk / warm, 3),
+        "ratio_cold": round(sk / cold, 3),
+    }
+
+
+COLD_SCRIPT = (
+    "import time; t = time.perf_counter(); import jaxmeans; "
+    "from jaxmeans.datasets import load_iris; "
+    "jaxmeans.KMeans(3, random_state=0).fit(load_iris().data); "
+    "print(time.perf_counter() - t)"
+)
+
+
+def cold_row(repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", COLD_SCRIPT], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return {
+        "case": "cold start: python -c 'import jaxmeans; KMeans(3).fit(iris)'",
+        "kind": "cold",
+        "jaxmeans_s": round(statistics.median(times), 3),
+    }
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations")
+    parser.add_argument("--json", help="write the rows to this file")
+    parser.add_argument("--cases", default="gemm,fit,sweep,cold")
+    args = parser.parse_args(argv)
+    cases = set(args.cases.split(","))
+    repeats = 3 if args.quick else 5
+    iters = QUICK_ITERS if args.quick else FULL_ITERS
+    rows = []
+    ceiling = gemm_ceiling(repeats)
+    if "gemm" in cases:
+        rows.append({"case": "numpy float32 GEMM", "kind": "gemm", "gflops": round(ceiling, 1)})
+        print(json.dumps(rows[-1]), flush=True)
+    if "fit" in cases:
+        for n, d, k in FIT_CASES:
+            rows.append(fit_row(n, d, k, iters, repeats, ceiling))
+            print(json.dumps(rows[-1]), flush=True)
+    if "sweep" in cases:
+        rows.append(sweep_row(repeats))
+        print(json.dumps(rows[-1]), flush=True)
+    if "cold" in cases:
+        rows.append(cold_row(repeats))
+        print(json.dumps(rows[-1]), flush=True)
+    for row in rows:
+        row["machine"] = machine()
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=2)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
