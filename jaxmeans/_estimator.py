@@ -18,8 +18,7 @@ import numpy as np
 
 from . import _validation as v
 from ._distances import assign_core, block_layout, pairwise_sq_dists_core
-from ._init import default_n_local_trials
-from ._lloyd import kmeans_core
+from ._functional import fit_checked
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -190,30 +189,18 @@ class KMeans:
     def fit(self, X, y=None, sample_weight=None) -> KMeans:
         """Compute the clustering of ``X`` ``[n_samples, n_features]``; ``y`` is ignored."""
         X = self._validate_X(X, reset=True)
-        n, d = X.shape
-        k = v.check_k(self.n_clusters, n, "n_clusters")
-        n_init = self._effective_n_init()
-        max_iter = v.check_int(self.max_iter, "max_iter")
-        tol = v.check_tol(self.tol, X.dtype)
         verbose = v.check_int(self.verbose, "verbose", minimum=0)
-        w = v.check_sample_weight(sample_weight, n, X.dtype)
-        v.check_positive_mass(k, w, "n_clusters")
-        init_mode, init_array = v.check_init(self.init, k, d, X.dtype)
-        if init_mode == "array":
-            n_init = 1
-        key = _seed_key(self.random_state)
-        result = kmeans_core(
+        result = fit_checked(
             X,
-            w,
-            init_array,
-            key,
-            tol,
-            k=k,
-            n_init=n_init,
-            max_iter=max_iter,
-            init_mode=init_mode,
-            n_local_trials=default_n_local_trials(k),
+            self.n_clusters,
+            key=_seed_key(self.random_state),
+            init=self.init,
+            n_init=self._effective_n_init(),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            sample_weight=sample_weight,
             verbose=bool(verbose),
+            k_name="n_clusters",
         )
         self.cluster_centers_ = np.asarray(result.centroids)
         self.labels_ = np.asarray(result.labels)

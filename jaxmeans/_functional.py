@@ -76,17 +76,43 @@ def kmeans(
       1.0
     """
     X = v.check_data(X)
+    return fit_checked(
+        X,
+        k,
+        key=v.check_key(key),
+        init=init,
+        n_init=n_init,
+        max_iter=max_iter,
+        tol=tol,
+        sample_weight=sample_weight,
+    )
+
+
+def fit_checked(
+    X: jax.Array,
+    k,
+    *,
+    key: jax.Array,
+    init,
+    n_init,
+    max_iter,
+    tol,
+    sample_weight,
+    verbose: bool = False,
+    k_name: str = "k",
+) -> KMeansResult:
+    """Check the fit's remaining arguments against a checked ``X`` and ``key``, then run
+    the core once. Shared by :func:`kmeans` and :meth:`jaxmeans.KMeans.fit`."""
     n, d = X.shape
-    k = v.check_k(k, n)
+    k = v.check_k(k, n, k_name)
     n_init = v.check_int(n_init, "n_init")
     max_iter = v.check_int(max_iter, "max_iter")
     tol = v.check_tol(tol, X.dtype)
     w = v.check_sample_weight(sample_weight, n, X.dtype)
-    v.check_positive_mass(k, w)
+    v.check_positive_mass(k, w, k_name)
     init_mode, init_array = v.check_init(init, k, d, X.dtype)
-    key = v.check_key(key)
     if init_mode == "array":
-        n_init = 1
+        n_init = 1  # every restart would be the same run, as scikit-learn does
     return kmeans_core(
         X,
         w,
@@ -98,6 +124,7 @@ def kmeans(
         max_iter=max_iter,
         init_mode=init_mode,
         n_local_trials=default_n_local_trials(k),
+        verbose=verbose,
     )
 
 
