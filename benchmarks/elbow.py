@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
-import statistics
-import time
+import sys
 
-
-def _seconds(fn, *args) -> float:
-    start = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - start
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import sweep_row
 
 
 def main() -> None:
@@ -39,41 +36,11 @@ def main() -> None:
     import jax
     import numpy as np
     from sklearn.cluster import KMeans
-    from sklearn.datasets import make_blobs
 
     import jaxmeans
 
-    X, _ = make_blobs(args.n, n_features=args.d, centers=6, cluster_std=2.0, random_state=0)
-    X = X.astype(np.float32)
+    speed = sweep_row(args.repeats, n=args.n, d=args.d, k_max=args.k_max, n_init=args.n_init)
     ks = range(1, args.k_max + 1)
-
-    def ours(seed):
-        result = jaxmeans.elbow(X, ks, key=jax.random.key(seed), n_init=args.n_init)
-        jax.block_until_ready(result.inertia)
-        return result
-
-    def theirs(seed):
-        return [KMeans(k, n_init=args.n_init, random_state=seed).fit(X) for k in ks]
-
-    start = time.perf_counter()
-    ours(0)
-    cold = time.perf_counter() - start
-    # Interleave the two so that the machine's slow spells hit both alike.
-    ours_s, theirs_s = [], []
-    for seed in range(1, args.repeats + 1):
-        ours_s.append(_seconds(ours, seed))
-        theirs_s.append(_seconds(theirs, seed))
-    warm = statistics.median(ours_s)
-    sk_seconds = statistics.median(theirs_s)
-    speed = {
-        "case": f"elbow n={args.n} d={args.d} ks=1..{args.k_max} n_init={args.n_init}",
-        "kind": "sweep",
-        "jaxmeans_warm_s": round(warm, 4),
-        "jaxmeans_cold_s": round(cold, 4),
-        "sklearn_s": round(sk_seconds, 4),
-        "ratio_warm": round(sk_seconds / warm, 3),
-        "ratio_cold": round(sk_seconds / cold, 3),
-    }
 
     centres = np.array([[0.0, 0.0], [12.0, 0.0], [6.0, 12.0]])
     rng = np.random.default_rng(0)
@@ -91,8 +58,7 @@ def main() -> None:
         "inertia_non_increasing": bool(np.all(np.diff(np.asarray(curve.inertia)) <= 0)),
     }
     report = {
-        "machine": f"{platform.machine()}, {jax.devices()[0].device_kind}, "
-        f"{__import__('os').cpu_count()} cpus",
+        "machine": f"{platform.machine()}, {jax.devices()[0].device_kind}, {os.cpu_count()} cpus",
         "speed": speed,
         "quality": quality,
     }

@@ -134,7 +134,8 @@ def _faiss(X, init, iters):
     return fit
 
 
-def sweep_row(repeats, n=100_000, d=8, n_init=3):
+def sweep_row(repeats, n=100_000, d=8, k_max=10, n_init=3):
+    """``jaxmeans.elbow`` over ks = 1..k_max against scikit-learn's loop, interleaved."""
     import jax
     import numpy as np
     from sklearn.cluster import KMeans
@@ -144,7 +145,7 @@ def sweep_row(repeats, n=100_000, d=8, n_init=3):
 
     X, _ = make_blobs(n, n_features=d, centers=6, cluster_std=2.0, random_state=0)
     X = X.astype(np.float32)
-    ks = range(1, 11)
+    ks = range(1, k_max + 1)
 
     def ours(seed):
         jax.block_until_ready(jaxmeans.elbow(X, ks, key=seed, n_init=n_init).inertia)
@@ -160,7 +161,7 @@ def sweep_row(repeats, n=100_000, d=8, n_init=3):
         t.append(_seconds(theirs, seed))
     warm, sk = statistics.median(o), statistics.median(t)
     return {
-        "case": f"sweep n={n} d={d} ks=1..10 n_init={n_init}",
+        "case": f"sweep n={n} d={d} ks=1..{k_max} n_init={n_init}",
         "kind": "sweep",
         "jaxmeans_s": round(warm, 4),
         "jaxmeans_cold_s": round(cold, 3),
