@@ -11,8 +11,9 @@ from jax.typing import ArrayLike
 from . import _validation as v
 from ._cluster_scores import silhouette_core
 from ._distances import assign_core, block_layout, pairwise_sq_dists_core
+from ._fit import kmeans_core
 from ._init import default_n_local_trials, kmeans_plusplus_core
-from ._lloyd import KMeansResult, kmeans_core, prepare
+from ._lloyd import KMeansResult, prepare
 from ._sweep import ElbowResult, elbow_core, knee_index, sweep_slots
 
 

@@ -6,7 +6,6 @@ the core it calls once.
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
@@ -14,7 +13,6 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._distances import HIGHEST, block_layout, nearest, nearest_in_block, sq_norms, to_blocks
-from ._init import kmeans_plusplus_core, random_rows_core
 
 
 class KMeansResult(NamedTuple):
@@ -70,9 +68,11 @@ def prepare(X: jax.Array, w: jax.Array, k: int, lanes: int = 1) -> Data:
 
 # Up to this many centroids the per-block sums are a one-hot GEMM; above it, a scatter
 # (segment_sum), whose O(rows x d) work does not grow with k as the GEMM's O(rows x k x d)
-# does. That holds on CPUs; on GPUs the scatter's atomic adds into k rows are the slow
-# part and the GEMM is cheap, so there it is always the GEMM. See benchmarks/NOTES.md.
-ONE_HOT_MAX_K = {"cpu": 32}
+# does. On XLA:CPU the scatter was as fast or faster at every k measured (single fits at
+# k = 10, 12, 24, 32 and the vmapped elbow sweep), so CPUs always scatter. On GPUs the
+# scatter's atomic adds into k rows are the slow part and the GEMM is cheap, so there it
+# is always the GEMM. See benchmarks/NOTES.md.
+ONE_HOT_MAX_K = {"cpu": 0}
 
 
 def uses_one_hot_update(k: int) -> bool:
@@ -89,9 +89,10 @@ def _assign_and_sum(data: Data, centroids: jax.Array, active: jax.Array, labels_
     Returns:
       ``(labels [n_pad] int32, changed, sums [k, d], counts [k])``.
 
-    Each block's one-hot assignment times its weighted points (with the weight as an extra
-    column) gives sums and counts in one small GEMM while the block is in cache: under
-    ``vmap`` that measured about half the time of a ``segment_sum`` over all rows.
+    Sums are taken per block while it is in cache (under ``vmap`` about half the time of
+    one ``segment_sum`` over all rows afterwards): a scatter of the weighted points with
+    the weight as an extra column, or on accelerators the one-hot assignment times them
+    (one small GEMM).
     """
     k, d = centroids.shape
     c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
@@ -117,14 +118,15 @@ def _assign_and_sum(data: Data, centroids: jax.Array, active: jax.Array, labels_
     return labels.reshape(-1), changed, acc[:, :d], acc[:, d]
 
 
-def _relocate_empty(data: Data, centroids, active, sums, counts):
+def _relocate_empty(data: Data, centroids, labels, active, sums, counts):
     """Move each empty cluster onto a point far from its centre, as scikit-learn does.
 
-    Empty clusters are taken in index order; the i-th gets the i-th farthest point from its
-    nearest centre (exact squared differences; zero-weight and padding rows excluded), and
-    each point leaves its old cluster's sums. All empty clusters are handled in one pass
-    (one distance pass and one ``top_k``), inside a loop that runs once when something is
-    empty and not at all otherwise.
+    ``labels`` ``[n_pad]`` are the rows' nearest of ``centroids``. Empty clusters are taken
+    in index order; the i-th gets the i-th farthest point from its centre (exact squared
+    differences; zero-weight and padding rows excluded), and each point leaves its old
+    cluster's sums. All empty clusters are handled at once (one ``[n, d]`` pass and one
+    ``top_k``), inside a loop that runs once when something is empty and not at all
+    otherwise.
     """
     k = centroids.shape[0]
     empty = active & (counts <= 0)
@@ -133,9 +135,8 @@ def _relocate_empty(data: Data, centroids, active, sums, counts):
         sums, counts, _ = state
         # The barrier ties the distance pass to the loop state: otherwise XLA hoists it out
         # of the loop as invariant, and every Lloyd step pays for it, empty clusters or not.
-        c, _ = lax.optimization_barrier((centroids, state[2]))
-        labels, _ = nearest(data.blocks, c, active)
-        diff = data.X - c[labels]
+        c, lab, _ = lax.optimization_barrier((centroids, labels, state[2]))
+        diff = data.X - c[lab]
         far = jnp.where(data.w > 0, jnp.sum(diff * diff, axis=1), -jnp.inf)
         top_far, top = lax.top_k(far, k)  # farthest first; ties to the lower index
         rank = jnp.where(empty, jnp.cumsum(empty) - 1, 0)
@@ -143,7 +144,7 @@ def _relocate_empty(data: Data, centroids, active, sums, counts):
         ok = empty & (top_far[rank] > -jnp.inf)
         wp = jnp.where(ok, data.w[p], 0.0)
         wx = data.X[p] * wp[:, None]
-        old = labels[p]
+        old = lab[p]
         sums = sums - jax.ops.segment_sum(wx, old, num_segments=k)
         counts = counts - jax.ops.segment_sum(wp, old, num_segments=k)
         sums = jnp.where(ok[:, None], wx, sums)
@@ -177,12 +178,37 @@ def lloyd_step(data: Data, centroids: jax.Array, labels_old: jax.Array, active: 
     # sum_i w_i ||x_i - c_j||^2 = sum_i w_i ||x_i||^2 - 2 c_j.S_j + W_j ||c_j||^2, per cluster.
     c_sq = jnp.where(active, sq_norms(centroids), 0.0)
     energy = jnp.sum(counts * c_sq) - 2.0 * jnp.sum(centroids * sums)
-    sums, counts = _relocate_empty(data, centroids, active, sums, counts)
-    filled = counts > 0
-    safe = jnp.where(filled, counts, 1.0)
-    new = jnp.where(filled[:, None], sums / safe[:, None], centroids)
+    sums, counts = _relocate_empty(data, centroids, labels, active, sums, counts)
+    new = means(centroids, sums, counts)
     shift = jnp.sum((new - centroids) ** 2)
     return new, labels, ~changed, shift, energy
+
+
+def means(centroids, sums, counts):
+    """New centroids: each cluster's weighted mean; a cluster with no weight stays put."""
+    filled = counts > 0
+    safe = jnp.where(filled, counts, 1.0)
+    return jnp.where(filled[:, None], sums / safe[:, None], centroids)
+
+
+def report(n_iter, inertia, strict, shift, tol_abs):
+    """Print one iteration's inertia and, when the loop stops there, why (scikit-learn's
+    ``verbose=1`` lines), from inside jitted code."""
+    jax.debug.print("Iteration {i}, inertia {e}.", i=n_iter, e=inertia)
+    lax.cond(
+        strict,
+        lambda: jax.debug.print("Converged at iteration {i}: strict convergence.", i=n_iter),
+        lambda: lax.cond(
+            shift <= tol_abs,
+            lambda: jax.debug.print(
+                "Converged at iteration {i}: center shift {s} within tolerance {t}.",
+                i=n_iter,
+                s=shift,
+                t=tol_abs,
+            ),
+            lambda: None,
+        ),
+    )
 
 
 def finish(data: Data, centroids: jax.Array, active: jax.Array):
@@ -238,23 +264,7 @@ def lloyd(
     def body(s: _LoopState) -> _LoopState:
         new, labels, strict, shift, energy = lloyd_step(data, s.centroids, s.labels, active)
         if verbose:
-            jax.debug.print("Iteration {i}, inertia {e}.", i=s.n_iter, e=base + energy)
-            lax.cond(
-                strict,
-                lambda: jax.debug.print(
-                    "Converged at iteration {i}: strict convergence.", i=s.n_iter
-                ),
-                lambda: lax.cond(
-                    shift <= tol_abs,
-                    lambda: jax.debug.print(
-                        "Converged at iteration {i}: center shift {s} within tolerance {t}.",
-                        i=s.n_iter,
-                        s=shift,
-                        t=tol_abs,
-                    ),
-                    lambda: None,
-                ),
-            )
+            report(s.n_iter, base + energy, strict, shift, tol_abs)
         return _LoopState(s.n_iter + 1, new, labels, strict | (shift <= tol_abs))
 
     no_labels = jnp.full(data.X.shape[0], -1, jnp.int32)
@@ -262,65 +272,3 @@ def lloyd(
     end = lax.while_loop(lambda s: (s.n_iter < max_iter) & ~s.done, body, start)
     labels, inertia = finish(data, end.centroids, active)
     return KMeansResult(end.centroids, labels, inertia, end.n_iter, end.done)
-
-
-def initial_centroids(key, data: Data, init, k: int, init_mode: str, n_local_trials: int):
-    """Centred starting centroids ``[k, d]`` for one restart."""
-    if init_mode == "array":
-        return init - data.mean[None, :]
-    if init_mode == "random":
-        return random_rows_core(key, data.X, data.w, k)[0]
-    return kmeans_plusplus_core(
-        key, data.XT, data.x_sq, data.w, k, n_local_trials, block=data.blocks.shape[2]
-    )[0]
-
-
-def best_of(results: KMeansResult) -> KMeansResult:
-    """The restart with the lowest inertia (the first on ties) from stacked results."""
-    best = jnp.argmin(results.inertia)
-    return jax.tree_util.tree_map(lambda a: a[best], results)
-
-
-@functools.partial(
-    jax.jit,
-    static_argnames=("k", "n_init", "max_iter", "init_mode", "n_local_trials", "verbose"),
-)
-def kmeans_core(
-    X: jax.Array,
-    w: jax.Array,
-    init: jax.Array | None,
-    key: jax.Array,
-    tol: jax.Array,
-    *,
-    k: int,
-    n_init: int,
-    max_iter: int,
-    init_mode: str,
-    n_local_trials: int,
-    verbose: bool = False,
-) -> KMeansResult:
-    """Whole k-means fit: centre, ``n_init`` restarts in parallel, keep the best.
-
-    Args:
-      X: ``[n, d]`` float points.
-      w: ``[n]`` non-negative weights, not all zero.
-      init: ``[k, d]`` starting centroids when ``init_mode == "array"``, else None.
-      key: PRNG key. With ``n_init > 1`` restart ``i`` uses ``jax.random.split(key, n_init)[i]``
-        and so repeats the single run ``n_init=1, key=split(key, n_init)[i]``.
-      tol: relative tolerance, scaled by the mean per-feature variance of ``X``.
-      k, n_init, max_iter, init_mode, n_local_trials, verbose: static.
-    """
-    data = prepare(X, w, k, lanes=n_init)
-    tol_abs = tol * jnp.mean(jnp.var(X, axis=0))
-
-    def one(key):
-        start = initial_centroids(key, data, init, k, init_mode, n_local_trials)
-        if verbose:
-            jax.debug.print("Initialization complete")
-        return lloyd(data, start, jnp.int32(k), tol_abs, max_iter, verbose)
-
-    if n_init == 1:
-        result = one(key)
-    else:
-        result = best_of(jax.vmap(one)(jax.random.split(key, n_init)))
-    return result._replace(centroids=result.centroids + data.mean[None, :])
