@@ -6,12 +6,11 @@ iterations with Hamerly's bounds (:mod:`jaxmeans._bounded`) where those are fast
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 
 from ._bounded import lloyd_bounded, uses_bounds
+from ._compile import jit_two_ways
 from ._init import kmeans_plusplus_core, random_rows_core
 from ._lloyd import Data, KMeansResult, lloyd, prepare
 
@@ -33,11 +32,8 @@ def best_of(results: KMeansResult) -> KMeansResult:
     return jax.tree_util.tree_map(lambda a: a[best], results)
 
 
-@functools.partial(
-    jax.jit,
-    static_argnames=("k", "n_init", "max_iter", "init_mode", "n_local_trials", "verbose"),
-)
-def kmeans_core(
+@jit_two_ways(("k", "n_init", "max_iter", "init_mode", "n_local_trials", "verbose"))
+def kmeans_programs(
     X: jax.Array,
     w: jax.Array,
     init: jax.Array | None,
@@ -84,3 +80,6 @@ def kmeans_core(
         keys = jax.random.split(key, n_init)
         result = best_of(jax.lax.map(one, keys) if bounded else jax.vmap(one)(keys))
     return result._replace(centroids=result.centroids + data.mean[None, :])
+
+
+kmeans_core = kmeans_programs.full

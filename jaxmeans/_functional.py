@@ -11,10 +11,10 @@ from jax.typing import ArrayLike
 from . import _validation as v
 from ._cluster_scores import silhouette_core
 from ._distances import assign_core, block_layout, pairwise_sq_dists_core
-from ._fit import kmeans_core
+from ._fit import kmeans_programs
 from ._init import default_n_local_trials, kmeans_plusplus_core
 from ._lloyd import KMeansResult, prepare
-from ._sweep import ElbowResult, elbow_core, knee_index, sweep_slots
+from ._sweep import ElbowResult, elbow_programs, knee_index, sweep_slots
 
 
 def kmeans(
@@ -114,7 +114,8 @@ def fit_checked(
     init_mode, init_array = v.check_init(init, k, d, X.dtype)
     if init_mode == "array":
         n_init = 1  # every restart would be the same run, as scikit-learn does
-    return kmeans_core(
+    core = kmeans_programs.for_work(n * d * k * n_init, v.any_traced(X, w, init_array, key, tol))
+    return core(
         X,
         w,
         init_array,
@@ -238,7 +239,9 @@ def elbow(
     if init_mode == "array":
         n_init = 1
     ks_jnp = jnp.asarray(ks_arr)
-    inertia, centroids, labels, n_iter, converged = elbow_core(
+    slots = sweep_slots(len(ks_arr) * n_init)
+    core = elbow_programs.for_work(n * d * k_max * slots, v.any_traced(X, w, init_array, key, tol))
+    inertia, centroids, labels, n_iter, converged = core(
         X,
         w,
         ks_jnp,
@@ -249,7 +252,7 @@ def elbow(
         n_init=n_init,
         max_iter=max_iter,
         init_mode=init_mode,
-        slots=sweep_slots(len(ks_arr) * n_init),
+        slots=slots,
         progress=bool(progress),
     )
     silhouette = None

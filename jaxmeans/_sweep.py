@@ -7,13 +7,13 @@ past ``k`` masked, so one compiled program serves any ``ks`` of the same length 
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ._compile import jit_two_ways
 from ._init import default_n_local_trials, kmeans_plusplus_core, random_rows_core
 from ._lloyd import Data, finish, lloyd_step, prepare
 
@@ -98,10 +98,8 @@ def _report(stops, ks, restarts, n_iter, converged):
             print(f"  k={int(k)} restart {int(r)}: {how} after {int(it)} iterations", flush=True)
 
 
-@functools.partial(
-    jax.jit, static_argnames=("k_max", "n_init", "max_iter", "init_mode", "slots", "progress")
-)
-def elbow_core(
+@jit_two_ways(("k_max", "n_init", "max_iter", "init_mode", "slots", "progress"))
+def elbow_programs(
     X: jax.Array,
     w: jax.Array,
     ks: jax.Array,
@@ -206,6 +204,9 @@ def elbow_core(
     inertia, labels, best = lax.map(finish_entry, jnp.arange(m))
     centroids = q.out_centroids[best] + data.mean[None, None, :]
     return inertia, centroids, labels, q.out_n_iter[best], q.out_converged[best]
+
+
+elbow_core = elbow_programs.full
 
 
 @jax.jit

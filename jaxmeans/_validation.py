@@ -26,6 +26,11 @@ def is_concrete(x) -> bool:
     return not isinstance(x, Tracer)
 
 
+def any_traced(*values) -> bool:
+    """True when any array in ``values`` (pytrees allowed) is a tracer."""
+    return any(isinstance(a, Tracer) for a in jax.tree_util.tree_leaves(values))
+
+
 def float_dtype(dtype) -> np.dtype:
     """The float dtype computations use: float32, or float64 where the input is float64
     and x64 is enabled. Integers and booleans become the default float type."""

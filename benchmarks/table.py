@@ -1,0 +1,96 @@
+"""Render ``benchmarks/run.py --json`` rows as the README's Markdown performance table.
+
+    python benchmarks/table.py RESULTS.json                 # print the table
+    python benchmarks/table.py RESULTS.json --readme README.md
+
+With ``--readme`` the text between the ``<!-- cpu-table:start -->`` and
+``<!-- cpu-table:end -->`` markers is replaced, so the README quotes the JSON and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+START, END = "<!-- cpu-table:start -->", "<!-- cpu-table:end -->"
+TARGETS = {"fit": 1.0, "sweep": 2.0}
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds * 1e3:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _case(row: dict) -> str:
+    if row["kind"] == "fit":
+        return f"fit ({row['n']:,}, {row['d']}, {row['k']}), {row['iterations']} iterations"
+    return row["case"].replace("sweep", "elbow sweep", 1)
+
+
+def render(rows: list[dict]) -> str:
+    """The Markdown table (and its caption) for a list of rows."""
+    by_kind = {r["kind"]: r for r in rows}
+    lines = [
+        "| case | jaxmeans | scikit-learn (lloyd) | ratio | target | scikit-learn (elkan) "
+        "| faiss-cpu |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        if row["kind"] not in TARGETS:
+            continue
+        target = TARGETS[row["kind"]]
+        met = "met" if row["ratio"] >= target else "not met"
+        elkan = _s(row["sklearn_elkan_s"]) if "sklearn_elkan_s" in row else ""
+        faiss = _s(row["faiss_s"]) if "faiss_s" in row else ""
+        lines.append(
+            f"| {_case(row)} | {_s(row['jaxmeans_s'])} | {_s(row['sklearn_s'])} "
+            f"| **{row['ratio']:.2f}x** | >= {target:g}x ({met}) | {elkan} | {faiss} |"
+        )
+    if "sweep" in by_kind and "jaxmeans_cold_s" in by_kind["sweep"]:
+        sweep = by_kind["sweep"]
+        lines.append(
+            f"| same sweep, cold (compilation included) | {_s(sweep['jaxmeans_cold_s'])} "
+            f"| {_s(sweep['sklearn_s'])} | {sweep['ratio_cold']:.2f}x | | | |"
+        )
+    if "cold" in by_kind:
+        cold = by_kind["cold"]["jaxmeans_s"]
+        met = "met" if cold < 2.0 else "not met"
+        lines.append(
+            f"| cold start: new process, `import jaxmeans`, `KMeans(3).fit(iris)` "
+            f"| {_s(cold)} | | | < 2 s ({met}) | | |"
+        )
+    machine = rows[0].get("machine", "unknown machine")
+    caption = f"Machine: {machine}."
+    if "gemm" in by_kind:
+        caption += f" NumPy float32 GEMM in the same run: {by_kind['gemm']['gflops']:.0f} GFLOP/s."
+    return "\n".join([caption, "", *lines])
+
+
+def update_readme(path: str, table: str) -> None:
+    """Replace the marked region of ``path`` with ``table``."""
+    with open(path) as fh:
+        text = fh.read()
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{path}: no {START} ... {END} markers")
+    text = pattern.sub(lambda _: f"{START}\n{table}\n{END}", text)
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def main(argv=None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", help="JSON written by benchmarks/run.py --json")
+    parser.add_argument("--readme", help="rewrite the marked table in this file")
+    args = parser.parse_args(argv)
+    with open(args.results) as fh:
+        table = render(json.load(fh))
+    if args.readme:
+        update_readme(args.readme, table)
+    else:
+        print(table)
+    return table
+
+
+if __name__ == "__main__":
+    main()

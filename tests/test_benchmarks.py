@@ -1,0 +1,101 @@
+"""The benchmark scripts run, write the documented JSON, and render the README table."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import table  # noqa: E402
+
+
+def _run(args, tmp_path, env=None):
+    proc = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def run_rows(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "cpu.json"
+    _run(["benchmarks/run.py", "--quick", "--scale", "0.002", "--json", str(out)], out.parent)
+    return json.loads(out.read_text())
+
+
+@pytest.mark.slow
+def test_run_writes_every_documented_row(run_rows):
+    kinds = [row["kind"] for row in run_rows]
+    assert kinds == ["gemm", "fit", "fit", "fit", "fit", "sweep", "cold"]
+    for row in run_rows:
+        assert row["machine"]
+        if row["kind"] in ("fit", "sweep"):
+            assert row["case"] and row["jaxmeans_s"] > 0 and row["sklearn_s"] > 0
+            assert row["ratio"] == pytest.approx(row["sklearn_s"] / row["jaxmeans_s"], rel=0.01)
+        if row["kind"] == "fit":
+            # Same start, same iteration count: the same clustering as scikit-learn.
+            assert row["iterations"] == row["sklearn_iterations"]
+            assert row["inertia_rel_diff"] < 1e-4
+            assert row["labels_equal_fraction"] > 0.99
+            assert row["sklearn_elkan_s"] > 0
+    assert 0 < run_rows[-1]["jaxmeans_s"] < 60
+
+
+@pytest.mark.slow
+def test_table_quotes_the_json_in_the_readme(run_rows, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{table.START}\nold table\n{table.END}\noutro\n")
+    results = tmp_path / "cpu.json"
+    results.write_text(json.dumps(run_rows))
+    table.main([str(results), "--readme", str(readme)])
+    text = readme.read_text()
+    assert "old table" not in text and text.startswith("intro\n") and text.endswith("outro\n")
+    fit = run_rows[1]
+    assert f"**{fit['ratio']:.2f}x**" in text
+    assert f"({fit['n']:,}, {fit['d']}, {fit['k']})" in text
+    assert run_rows[0]["machine"] in text
+    assert text.count("| fit (") == 4 and "elbow sweep" in text and "cold start" in text
+
+
+def test_table_refuses_a_readme_without_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("no markers here\n")
+    with pytest.raises(SystemExit, match="markers"):
+        table.update_readme(str(readme), "table")
+    assert readme.read_text() == "no markers here\n"
+
+
+def test_table_marks_targets_met_and_not_met():
+    rows = [
+        {"kind": "fit", "n": 10, "d": 2, "k": 3, "iterations": 5, "case": "fit",
+         "jaxmeans_s": 1.0, "sklearn_s": 2.0, "ratio": 2.0, "machine": "m"},
+        {"kind": "fit", "n": 20, "d": 2, "k": 3, "iterations": 5, "case": "fit",
+         "jaxmeans_s": 2.0, "sklearn_s": 1.0, "ratio": 0.5},
+        {"kind": "cold", "case": "cold", "jaxmeans_s": 2.5},
+    ]  # fmt: skip
+    text = table.render(rows)
+    assert "| **2.00x** | >= 1x (met) |" in text
+    assert "| **0.50x** | >= 1x (not met) |" in text
+    assert "< 2 s (not met)" in text
+
+
+@pytest.mark.slow
+def test_gpu_script_runs_on_cpu(tmp_path):
+    out = tmp_path / "gpu.json"
+    _run(["benchmarks/gpu.py", "--quick", "--json", str(out)], tmp_path, {"JAX_PLATFORMS": "cpu"})
+    rows = json.loads(out.read_text())
+    kinds = {row["kind"] for row in rows}
+    assert {"ceiling", "fit", "sweep", "same_labels"} <= kinds
+    same = next(row for row in rows if row["kind"] == "same_labels")
+    assert same["labels_equal"] is True
