@@ -161,7 +161,7 @@ def lloyd_bounded(
         sums, counts = _sums(data, labels, k)
         c_sq = jnp.where(active, sq_norms(s.centroids), 0.0)
         energy = jnp.sum(counts * c_sq) - 2.0 * jnp.sum(s.centroids * sums)
-        sums, counts = _relocate_empty(data, s.centroids, labels, active, sums, counts)
+        sums, counts = _relocate_empty(data, s.centroids, labels, active, sums, counts, False)
         new = means(s.centroids, sums, counts)
         moved = jnp.sqrt(sq_norms(new - s.centroids))
         shift = jnp.sum(moved * moved)

@@ -66,13 +66,16 @@ def kmeans_programs(
     bounded = uses_bounds(k, X.shape[1])
     data = prepare(X, w, k, lanes=1 if bounded else n_init)
     tol_abs = tol * jnp.mean(jnp.var(X, axis=0))
-    loop = lloyd_bounded if bounded else lloyd
+
+    batched = n_init > 1 and not bounded
 
     def one(key):
         start = initial_centroids(key, data, init, k, init_mode, n_local_trials)
         if verbose:
             jax.debug.print("Initialization complete")
-        return loop(data, start, jnp.int32(k), tol_abs, max_iter, verbose)
+        if bounded:
+            return lloyd_bounded(data, start, jnp.int32(k), tol_abs, max_iter, verbose)
+        return lloyd(data, start, jnp.int32(k), tol_abs, max_iter, verbose, batched)
 
     if n_init == 1:
         result = one(key)

@@ -167,7 +167,7 @@ def elbow_programs(
 
     def body(q: _Queue) -> _Queue:
         active = jax.vmap(active_rows)(q.job)
-        step = jax.vmap(lambda c, lab, a: lloyd_step(data, c, lab, a))
+        step = jax.vmap(lambda c, lab, a: lloyd_step(data, c, lab, a, batched=True))
         new, labels, strict, shift, _ = step(q.centroids, q.labels, active)
         n_iter = q.n_iter + 1
         converged = strict | (shift <= tol_abs)
