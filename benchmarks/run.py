@@ -224,7 +224,7 @@ def main(argv=None) -> list[dict]:
             rows.append(fit_row(max(int(n * args.scale), 4 * k), d, k, iters, repeats, ceiling))
             print(json.dumps(rows[-1]), flush=True)
     if "sweep" in cases:
-        rows.append(sweep_row(repeats, n=max(int(100_000 * args.scale), 100)))
+        rows.append(sweep_row(2 * repeats + 1, n=max(int(100_000 * args.scale), 100)))
         print(json.dumps(rows[-1]), flush=True)
     if "cold" in cases:
         rows.append(cold_row(repeats))

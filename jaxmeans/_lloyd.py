@@ -118,49 +118,60 @@ def _assign_and_sum(data: Data, centroids: jax.Array, active: jax.Array, labels_
     return labels.reshape(-1), changed, acc[:, :d], acc[:, d]
 
 
-def _relocate_empty(data: Data, centroids, labels, active, sums, counts, batched: bool):
+def _relocated(data: Data, centroids, labels, active, sums, counts):
     """Move each empty cluster onto a point far from its centre, as scikit-learn does.
 
     ``labels`` ``[n_pad]`` are the rows' nearest of ``centroids``. Empty clusters are taken
     in index order; the i-th gets the i-th farthest point from its centre (exact squared
     differences; zero-weight and padding rows excluded), and each point leaves its old
-    cluster's sums. All empty clusters are handled at once (one ``[n, d]`` pass and one
-    ``top_k``), only when something is empty.
-
-    ``batched`` (static) says the caller runs under ``vmap``. There a ``lax.cond`` would
-    become a select that relocates on every step, so the pass sits in a ``while_loop`` that
-    runs once when any lane has an empty cluster. Unbatched, a ``lax.cond`` does it: the
-    loop's operands cost XLA:CPU a copy of the data per step (10 of 21 ms per step at
-    n=1,000,000, d=2, k=10).
+    cluster's sums. All empty clusters are handled at once: one ``[n, d]`` pass and one
+    ``top_k``. With no empty cluster the sums come back unchanged.
     """
     k = centroids.shape[0]
     empty = active & (counts <= 0)
+    diff = data.X - centroids[labels]
+    far = jnp.where(data.w > 0, jnp.sum(diff * diff, axis=1), -jnp.inf)
+    top_far, top = lax.top_k(far, k)  # farthest first; ties to the lower index
+    rank = jnp.where(empty, jnp.cumsum(empty) - 1, 0)
+    p = top[rank]
+    ok = empty & (top_far[rank] > -jnp.inf)
+    wp = jnp.where(ok, data.w[p], 0.0)
+    wx = data.X[p] * wp[:, None]
+    old = labels[p]
+    sums = sums - jax.ops.segment_sum(wx, old, num_segments=k)
+    counts = counts - jax.ops.segment_sum(wp, old, num_segments=k)
+    return jnp.where(ok[:, None], wx, sums), jnp.where(ok, wp, counts)
+
+
+def _any_empty(active, counts):
+    return jnp.any(active & (counts <= 0))
+
+
+def _relocate_empty(data: Data, centroids, labels, active, sums, counts, batched: bool):
+    """:func:`_relocated`, run only when some cluster is empty.
+
+    ``batched`` (static) says the caller runs under ``vmap``. There a ``lax.cond`` would
+    become a select that relocates on every step, so the pass sits in a ``while_loop`` that
+    runs once when any lane has an empty cluster (a barrier keeps XLA from hoisting it out
+    as loop-invariant). Unbatched, a ``lax.cond`` does it: the loop's operands cost
+    XLA:CPU a copy of the data per step (10 of 21 ms per step at n=1,000,000, d=2, k=10).
+    :func:`lloyd_steps` avoids both for lanes it batches itself.
+    """
+    if not batched:
+        return lax.cond(
+            _any_empty(active, counts),
+            lambda s: _relocated(data, centroids, labels, active, *s),
+            lambda s: s,
+            (sums, counts),
+        )
 
     def relocate(state):
-        sums, counts, _ = state
-        # The barrier ties the distance pass to the loop state: otherwise XLA hoists it out
-        # of the loop as invariant, and every Lloyd step pays for it, empty clusters or not.
         c, lab, _ = lax.optimization_barrier((centroids, labels, state[2]))
-        diff = data.X - c[lab]
-        far = jnp.where(data.w > 0, jnp.sum(diff * diff, axis=1), -jnp.inf)
-        top_far, top = lax.top_k(far, k)  # farthest first; ties to the lower index
-        rank = jnp.where(empty, jnp.cumsum(empty) - 1, 0)
-        p = top[rank]
-        ok = empty & (top_far[rank] > -jnp.inf)
-        wp = jnp.where(ok, data.w[p], 0.0)
-        wx = data.X[p] * wp[:, None]
-        old = lab[p]
-        sums = sums - jax.ops.segment_sum(wx, old, num_segments=k)
-        counts = counts - jax.ops.segment_sum(wp, old, num_segments=k)
-        sums = jnp.where(ok[:, None], wx, sums)
-        counts = jnp.where(ok, wp, counts)
-        return sums, counts, jnp.bool_(True)
+        return *_relocated(data, c, lab, active, state[0], state[1]), jnp.bool_(True)
 
     state = (sums, counts, jnp.bool_(False))
-    if batched:
-        sums, counts, _ = lax.while_loop(lambda s: jnp.any(empty) & ~s[2], relocate, state)
-    else:
-        sums, counts, _ = lax.cond(jnp.any(empty), relocate, lambda s: s, state)
+    go = _any_empty(active, counts)
+    sums, counts, _ = lax.while_loop(lambda s: go & ~s[2], relocate, state)
     return sums, counts
 
 
@@ -194,6 +205,30 @@ def lloyd_step(
     sums, counts = _relocate_empty(data, centroids, labels, active, sums, counts, batched)
     new = means(centroids, sums, counts)
     shift = jnp.sum((new - centroids) ** 2)
+    return new, labels, ~changed, shift, energy
+
+
+def lloyd_steps(data: Data, centroids: jax.Array, labels_old: jax.Array, active: jax.Array):
+    """:func:`lloyd_step` for a batch of fits ``[b, ...]`` over the same data.
+
+    The assignment runs vmapped; the relocation pass runs, for every lane at once, only when
+    some lane has an empty cluster (a ``lax.cond`` outside the ``vmap``).
+    """
+    labels, changed, sums, counts = jax.vmap(lambda c, lab, a: _assign_and_sum(data, c, a, lab))(
+        centroids, labels_old, active
+    )
+    c_sq = jnp.where(active, jnp.sum(centroids * centroids, axis=2), 0.0)
+    energy = jnp.sum(counts * c_sq, axis=1) - 2.0 * jnp.sum(centroids * sums, axis=(1, 2))
+    sums, counts = lax.cond(
+        _any_empty(active, counts),
+        lambda s: jax.vmap(lambda c, lab, a, su, co: _relocated(data, c, lab, a, su, co))(
+            centroids, labels, active, *s
+        ),
+        lambda s: s,
+        (sums, counts),
+    )
+    new = jax.vmap(means)(centroids, sums, counts)
+    shift = jnp.sum((new - centroids) ** 2, axis=(1, 2))
     return new, labels, ~changed, shift, energy
 
 

@@ -15,7 +15,7 @@ from jax import lax
 
 from ._compile import jit_two_ways
 from ._init import default_n_local_trials, kmeans_plusplus_core, random_rows_core
-from ._lloyd import Data, finish, lloyd_step, prepare
+from ._lloyd import Data, finish, lloyd_steps, prepare
 
 
 class ElbowResult(NamedTuple):
@@ -167,8 +167,7 @@ def elbow_programs(
 
     def body(q: _Queue) -> _Queue:
         active = jax.vmap(active_rows)(q.job)
-        step = jax.vmap(lambda c, lab, a: lloyd_step(data, c, lab, a, batched=True))
-        new, labels, strict, shift, _ = step(q.centroids, q.labels, active)
+        new, labels, strict, shift, _ = lloyd_steps(data, q.centroids, q.labels, active)
         n_iter = q.n_iter + 1
         converged = strict | (shift <= tol_abs)
         stops = (converged | (n_iter >= max_iter)) & (q.job < n_jobs)
