@@ -15,7 +15,7 @@ scikit-learn's bounded ``algorithm="elkan"``, and GFLOP/s counted as Lloyd's 2 n
 iteration over the time taken, with that figure's fraction of the GEMM ceiling. On CPUs
 jaxmeans skips distance rows that Hamerly's bounds settle (same iterations, same labels), so
 its figure is an effective rate and can exceed the ceiling. Times are medians of repeats
-(more repeats for fast cases, so that each tool runs at least ~1.5 s in all); the tools are
+(more repeats for fast cases, so that each tool runs at least ~2 s in all); the tools are
 interleaved repeat by repeat so that a slow spell of this shared machine hits them alike.
 ``--json`` writes the rows; ``benchmarks/table.py`` turns them into the README's table.
 """
@@ -33,7 +33,7 @@ import time
 
 FIT_CASES = [(1_000_000, 2, 10), (100_000, 16, 32), (200_000, 64, 256), (50_000, 128, 1024)]
 QUICK_ITERS, FULL_ITERS = 10, 20
-MIN_TOOL_SECONDS = 1.5
+MIN_TOOL_SECONDS = 2.0
 
 
 def _seconds(fn, *args) -> float:
@@ -46,7 +46,13 @@ def machine() -> str:
     import jax
 
     kind = jax.devices()[0].device_kind
-    return f"{platform.machine()}, {os.cpu_count()} cpus, jax {jax.__version__} on {kind}"
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            model = next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model}, {os.cpu_count()} cpus, jax {jax.__version__} on {kind}"
 
 
 def gemm_ceiling(repeats: int) -> float:
@@ -212,7 +218,7 @@ def main(argv=None) -> list[dict]:
     )
     args = parser.parse_args(argv)
     cases = set(args.cases.split(","))
-    repeats = 3 if args.quick else 5
+    repeats = 5 if args.quick else 9
     iters = QUICK_ITERS if args.quick else FULL_ITERS
     rows = []
     ceiling = gemm_ceiling(repeats)
