@@ -6,6 +6,9 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 from jax.typing import ArrayLike
 
 from . import _validation as v
@@ -14,6 +17,7 @@ from ._distances import assign_core, block_layout, pairwise_sq_dists_core
 from ._fit import kmeans_programs
 from ._init import default_n_local_trials, kmeans_plusplus_core
 from ._lloyd import KMeansResult, prepare
+from ._sharded import elbow_sharded_core, kmeans_sharded_core, row_axis
 from ._sweep import ElbowResult, elbow_programs, knee_index, sweep_slots
 
 
@@ -27,6 +31,7 @@ def kmeans(
     max_iter: int = 300,
     tol: float | ArrayLike = 1e-4,
     sample_weight: ArrayLike | None = None,
+    mesh: Mesh | None = None,
 ) -> KMeansResult:
     """Cluster ``X`` into ``k`` groups with Lloyd's algorithm (scikit-learn's semantics).
 
@@ -54,6 +59,14 @@ def kmeans(
       sample_weight: ``[n]`` non-negative weights (default all ones), used by the
         initialisation, the centroid update and the inertia. Integer weights give the
         same result as repeating rows.
+      mesh: a ``jax.sharding.Mesh`` to fit data-parallel over its first axis: ``X`` is
+        padded with zero-weight rows to a multiple of that axis' size and split by rows.
+        Not needed when ``X`` is already a ``jax.Array`` split by rows over a mesh
+        (``NamedSharding(mesh, P("data", None))``): such a fit is data-parallel by itself,
+        and its labels stay split like ``X``. Each iteration exchanges only the per-cluster
+        sums and weights (``[k, d] + [k]``) and one flag between devices. With an
+        ``init`` array the result equals the single-device fit; k-means++ and ``"random"``
+        draw from the same distribution, but not the same rows, as on one device.
 
     Returns:
       :class:`KMeansResult` with ``centroids [k, d]``, ``labels [n] int32``, ``inertia []``,
@@ -86,6 +99,7 @@ def kmeans(
         max_iter=max_iter,
         tol=tol,
         sample_weight=sample_weight,
+        mesh=mesh,
     )
 
 
@@ -101,6 +115,7 @@ def fit_checked(
     sample_weight,
     verbose: bool = False,
     k_name: str = "k",
+    mesh=None,
 ) -> KMeansResult:
     """Check the fit's remaining arguments against a checked ``X`` and ``key``, then run
     the core once. Shared by :func:`kmeans` and :meth:`jaxmeans.KMeans.fit`."""
@@ -114,6 +129,30 @@ def fit_checked(
     init_mode, init_array = v.check_init(init, k, d, X.dtype)
     if init_mode == "array":
         n_init = 1  # every restart would be the same run, as scikit-learn does
+    traced = v.any_traced(X, w, init_array, key, tol)
+    placed = _place_rows(X, w, mesh, traced)
+    if placed is not None:
+        Xp, wp, mesh, axis = placed
+        result = kmeans_sharded_core(
+            Xp,
+            wp,
+            init_array,
+            key,
+            tol,
+            mesh=mesh,
+            axis=axis,
+            n=n,
+            k=k,
+            n_init=n_init,
+            max_iter=max_iter,
+            init_mode=init_mode,
+            n_local_trials=default_n_local_trials(k),
+        )
+        if Xp.shape[0] == n:
+            return result
+        # An uneven split does not exist: the n real labels come back replicated.
+        labels = jax.device_put(result.labels, NamedSharding(mesh, P()))[:n]
+        return result._replace(labels=labels)
     core = kmeans_programs.for_work(n * d * k * n_init, v.any_traced(X, w, init_array, key, tol))
     return core(
         X,
@@ -128,6 +167,36 @@ def fit_checked(
         n_local_trials=default_n_local_trials(k),
         verbose=verbose,
     )
+
+
+def _place_rows(X, w, mesh, traced: bool):
+    """``(X, w, mesh, axis)`` split by rows for a data-parallel fit, or None for one device.
+
+    ``X`` already split by rows over a mesh is used as it is (``w`` follows it). With a
+    ``mesh``, ``X`` and ``w`` are padded with zero-weight rows to a multiple of the size of
+    the mesh's first axis and split over it.
+    """
+    if traced:
+        if mesh is not None:
+            raise ValueError("mesh cannot be used inside jax.jit or jax.vmap; shard X instead")
+        return None
+    if mesh is None:
+        found = row_axis(X)
+        if found is None:
+            return None
+        mesh, axis = found
+    else:
+        if not isinstance(mesh, Mesh):
+            raise TypeError(f"mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
+        axis = mesh.axis_names[0]
+        size = mesh.shape[axis]
+        pad = -X.shape[0] % size
+        X = jnp.pad(X, ((0, pad), (0, 0)))
+        w = jnp.pad(w, (0, pad))
+        X = jax.device_put(X, NamedSharding(mesh, P(axis, None)))
+    # From host memory, so that the same values land on every process's devices.
+    w = jax.device_put(np.asarray(w), NamedSharding(mesh, P(axis)))
+    return X, w, mesh, axis
 
 
 def kmeans_plusplus(
@@ -239,6 +308,26 @@ def elbow(
     if init_mode == "array":
         n_init = 1
     ks_jnp = jnp.asarray(ks_arr)
+    traced = v.any_traced(X, w, init_array, key, tol)
+    placed = _place_rows(X, w, None, traced)
+    if placed is not None:
+        Xp, wp, mesh, axis = placed
+        inertia, centroids, labels, n_iter, converged = elbow_sharded_core(
+            Xp,
+            wp,
+            ks_jnp,
+            init_array,
+            key,
+            tol,
+            mesh=mesh,
+            axis=axis,
+            n=n,
+            k_max=k_max,
+            n_init=n_init,
+            max_iter=max_iter,
+            init_mode=init_mode,
+        )
+        return _elbow_result(X, ks_jnp, inertia, centroids, labels, n_iter, converged, scores)
     slots = sweep_slots(len(ks_arr) * n_init)
     core = elbow_programs.for_work(n * d * k_max * slots, v.any_traced(X, w, init_array, key, tol))
     inertia, centroids, labels, n_iter, converged = core(
@@ -255,11 +344,17 @@ def elbow(
         slots=slots,
         progress=bool(progress),
     )
+    return _elbow_result(X, ks_jnp, inertia, centroids, labels, n_iter, converged, scores)
+
+
+def _elbow_result(X, ks, inertia, centroids, labels, n_iter, converged, scores) -> ElbowResult:
     silhouette = None
     if scores:
+        k_max = centroids.shape[1]
         silhouette = jax.vmap(lambda lab: silhouette_core(X, lab, k_max))(labels)
-    knee = _knee(ks_jnp, inertia)
-    return ElbowResult(ks_jnp, inertia, centroids, labels, n_iter, converged, knee, silhouette)
+    return ElbowResult(
+        ks, inertia, centroids, labels, n_iter, converged, _knee(ks, inertia), silhouette
+    )
 
 
 def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):

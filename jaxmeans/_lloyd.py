@@ -51,12 +51,15 @@ class Data(NamedTuple):
     n: int
 
 
-def prepare(X: jax.Array, w: jax.Array, k: int, lanes: int = 1) -> Data:
+def prepare(
+    X: jax.Array, w: jax.Array, k: int, lanes: int = 1, mean: jax.Array | None = None
+) -> Data:
     """Centre ``X`` on its (unweighted) mean, as scikit-learn does, and lay out row blocks
-    sized for ``k`` centroids in each of ``lanes`` vmapped fits."""
+    sized for ``k`` centroids in each of ``lanes`` vmapped fits. ``mean``: the shift to
+    remove instead (a data-parallel fit passes the mean of all shards)."""
     n, d = X.shape
     n_blocks, rows = block_layout(n, k, lanes)
-    mean = jnp.mean(X, axis=0)
+    mean = jnp.mean(X, axis=0) if mean is None else mean
     Xc = X - mean[None, :]
     pad = n_blocks * rows - n
     Xp = jnp.pad(Xc, ((0, pad), (0, 0)))

@@ -79,9 +79,19 @@ def as_array(x, name: str) -> jax.Array:
     return jnp.asarray(arr, dtype=float_dtype(arr.dtype))
 
 
+@jax.jit
+def _all_finite(arr):
+    return jnp.all(jnp.isfinite(arr))
+
+
 def check_finite(arr: jax.Array, name: str) -> None:
     """ValueError naming the first NaN/inf entry of a concrete array."""
     if not is_concrete(arr):
+        return
+    if isinstance(arr, jax.Array) and not arr.is_fully_addressable:
+        # Rows on other processes: test on the devices, and name no index.
+        if not bool(_all_finite(arr)):
+            raise ValueError(f"{name} contains NaN or infinity; remove or impute those values")
         return
     bad = ~np.isfinite(np.asarray(arr))
     if bad.any():
