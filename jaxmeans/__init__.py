@@ -11,6 +11,7 @@ Public API (everything else is private):
 - :func:`find_knee` — the Kneedle knee of any decreasing convex curve.
 - :mod:`metrics` — silhouette, Calinski-Harabasz and Davies-Bouldin scores.
 - :class:`KMeans` — the scikit-learn-style estimator.
+- :class:`MiniBatchKMeans` — mini-batch k-means for data read a batch at a time.
 - :mod:`datasets` — the tutorial's blobs, iris, ``make_blobs`` and a CSV reader.
 - :mod:`plot` — clusters, elbow curves, confusion matrices, 3-D views (matplotlib).
 """
@@ -26,6 +27,7 @@ from ._functional import kmeans as kmeans
 from ._functional import kmeans_plusplus as kmeans_plusplus
 from ._functional import pairwise_sq_dists as pairwise_sq_dists
 from ._lloyd import KMeansResult as KMeansResult
+from ._streaming import MiniBatchKMeans as MiniBatchKMeans
 from ._sweep import ElbowResult as ElbowResult
 
 __version__ = "0.1.0"
@@ -34,6 +36,7 @@ __all__ = [
     "ElbowResult",
     "KMeans",
     "KMeansResult",
+    "MiniBatchKMeans",
     "assign",
     "datasets",
     "elbow",

@@ -9,6 +9,7 @@ def test_every_public_name_is_exported_and_documented():
         "ElbowResult",
         "KMeans",
         "KMeansResult",
+        "MiniBatchKMeans",
         "assign",
         "datasets",
         "elbow",

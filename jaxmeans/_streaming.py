@@ -1,0 +1,360 @@
+"""``MiniBatchKMeans``: scikit-learn's mini-batch k-means over data that need not fit in
+memory.
+
+``fit`` reads only the rows of each batch from ``X`` (a NumPy memmap, an HDF5 dataset, any
+array-like with ``shape`` and row indexing), and the final labels in chunks; ``partial_fit``
+takes one batch at a time. The arithmetic of a step is :func:`jaxmeans._minibatch.minibatch_step`.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+
+import numpy as np
+
+from . import _validation as v
+from ._estimator import KMeans, _seed_key
+from ._functional import kmeans_plusplus
+from ._init import default_n_local_trials
+from ._minibatch import minibatch_step
+
+# Rows per chunk when labelling a whole (possibly memory-mapped) dataset after fit.
+_LABEL_CHUNK = 65536
+
+
+class MiniBatchKMeans(KMeans):
+    """Mini-batch k-means with scikit-learn's semantics and interface.
+
+    Each step draws ``batch_size`` rows (with replacement), assigns them to the nearest
+    centres and moves every centre to the running weighted mean of all points it has been
+    given (a per-centre learning rate). Centres whose total weight falls below
+    ``reassignment_ratio`` times the largest are moved onto random batch rows, at most
+    every ``10 * n_clusters`` samples seen. ``fit`` stops after ``max_iter`` passes' worth
+    of batches, when the centres move less than ``tol`` (scaled by the data's variance,
+    measured on the initialisation sample), or when the smoothed batch inertia has not
+    improved for ``max_no_improvement`` steps.
+
+    Args:
+      n_clusters: number of clusters.
+      batch_size: rows per step.
+      init: ``"k-means++"``, ``"random"`` or an ``[n_clusters, n_features]`` array; the
+        seeding runs on ``init_size`` random rows (default ``3 * batch_size``).
+      max_iter: passes over the data (in batches) before stopping.
+      tol: relative tolerance on the centre moves; 0 disables it.
+      max_no_improvement: steps without a better smoothed inertia before stopping; None
+        disables it.
+      init_size: rows used for seeding; also the validation rows that pick the best of
+        ``n_init`` seedings.
+      n_init: seedings tried, or ``"auto"`` (1, or 3 for ``"random"``).
+      reassignment_ratio: see above; 0 disables reassignment.
+      random_state: None, an int, a NumPy generator; it draws the batches and seeds.
+
+    Attributes:
+      cluster_centers_, labels_, inertia_, n_iter_, n_steps_, n_features_in_.
+
+    Example:
+      >>> import numpy as np
+      >>> from jaxmeans import MiniBatchKMeans
+      >>> rng = np.random.default_rng(0)
+      >>> X = np.concatenate([rng.normal(0, 0.1, (500, 2)), rng.normal(5, 0.1, (500, 2))])
+      >>> model = MiniBatchKMeans(2, batch_size=100, random_state=0).fit(X)
+      >>> sorted(int(c) for c in np.round(model.cluster_centers_[:, 0]))
+      [0, 5]
+    """
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        max_iter=100,
+        batch_size=1024,
+        tol=0.0,
+        max_no_improvement=10,
+        init_size=None,
+        n_init="auto",
+        reassignment_ratio=0.01,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            n_clusters,
+            init=init,
+            n_init=n_init,
+            max_iter=max_iter,
+            tol=tol,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.batch_size = batch_size
+        self.max_no_improvement = max_no_improvement
+        self.init_size = init_size
+        self.reassignment_ratio = reassignment_ratio
+
+    # -- reading rows ------------------------------------------------------------------------
+
+    def _source(self, X):
+        """``(X, n, d)``: ``X`` as something to read rows from, checked on its first row.
+
+        Arrays with ``shape`` and row indexing (NumPy arrays and memmaps, HDF5 datasets)
+        are read as they are; anything else (lists, DataFrames) is converted first. The
+        first row goes through the same checks as :class:`KMeans` input (dimensions,
+        dtype, sparse, complex), so bad input fails before any seeding.
+        """
+        if not hasattr(X, "shape") or hasattr(X, "iloc") or hasattr(X, "tocsr"):
+            X = np.asarray(v.check_data(X))  # sparse input fails here, with its message
+        shape = tuple(X.shape)
+        if len(shape) != 2:
+            v.check_data(np.zeros(shape[:1] or (0,)), "X")  # the dimension error
+        v.check_data(X[: min(shape[0], 1)], "X")
+        return X, int(shape[0]), int(shape[1])
+
+    def _rows(self, X, index) -> np.ndarray:
+        """Checked float rows ``X[index]``, read in sorted order (kind to files)."""
+        order = np.argsort(index, kind="stable")
+        rows = np.empty((len(index), X.shape[1]), dtype=np.float64)
+        rows[order] = _read_rows(X, index[order])
+        return np.asarray(v.check_data(rows, "X"))
+
+    def _params(self, n: int, d: int):
+        k = v.check_int(self.n_clusters, "n_clusters")
+        batch = v.check_int(self.batch_size, "batch_size")
+        v.check_int(self.max_iter, "max_iter")
+        ratio = float(self.reassignment_ratio)
+        if not ratio >= 0:
+            raise ValueError(f"reassignment_ratio (={self.reassignment_ratio}) must be >= 0")
+        if self.max_no_improvement is not None:
+            v.check_int(self.max_no_improvement, "max_no_improvement", minimum=0)
+        init_size = (
+            3 * batch if self.init_size is None else v.check_int(self.init_size, "init_size")
+        )
+        init_size = min(max(init_size, 3 * k), n)
+        return k, min(batch, n), init_size
+
+    # -- seeding -----------------------------------------------------------------------------
+
+    def _n_seedings(self) -> int:
+        if not isinstance(self.init, str):
+            return 1
+        if isinstance(self.n_init, str):
+            if self.n_init != "auto":
+                raise ValueError(f"n_init must be 'auto' or an int >= 1, got {self.n_init!r}")
+            return 3 if self.init == "random" else 1
+        return v.check_int(self.n_init, "n_init")
+
+    def _seed(self, rows: np.ndarray, w: np.ndarray, k: int, rng) -> np.ndarray:
+        mode, init = v.check_init(self.init, k, rows.shape[1], rows.dtype)
+        if mode == "array":
+            return np.asarray(init)
+        if mode == "random":
+            return rows[rng.choice(len(rows), k, replace=False, p=w / w.sum())]
+        key = _seed_key(int(rng.integers(0, 2**31 - 1)))
+        centres, _ = kmeans_plusplus(
+            key, rows, k, sample_weight=w, n_local_trials=default_n_local_trials(k)
+        )
+        return np.asarray(centres)
+
+    def _best_seed(self, X, n, k, init_size, rng, weights) -> np.ndarray:
+        """The best of ``n_init`` seedings, each on ``init_size`` random rows, by inertia on
+        another ``init_size`` random rows (scikit-learn's rule)."""
+        n_init = self._n_seedings()
+        valid = rng.integers(0, n, init_size)
+        X_valid, w_valid = self._rows(X, valid), weights(valid)
+        best, best_inertia = None, np.inf
+        for _ in range(n_init):
+            idx = rng.integers(0, n, init_size)
+            rows, w = self._rows(X, idx), weights(idx)
+            if np.count_nonzero(w) < k:
+                raise ValueError(
+                    f"n_clusters (={k}) must be <= the rows with positive weight in the "
+                    f"seeding sample (={np.count_nonzero(w)})"
+                )
+            centres = self._seed(rows, w, k, rng)
+            zero = np.zeros(k, rows.dtype)
+            inertia = float(minibatch_step(centres, zero, X_valid, w_valid)[3])
+            if inertia < best_inertia:
+                best, best_inertia = centres, inertia
+        return best
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def _step(self, rows, w, rng, reassign: bool) -> float:
+        centres, sums, _, inertia = minibatch_step(self._centres_np, self._counts, rows, w)
+        centres, sums = np.array(centres), np.array(sums)
+        if reassign and self.reassignment_ratio > 0:
+            small = sums < self.reassignment_ratio * sums.max()
+            if small.sum() > 0.5 * len(rows):  # at most half a batch of new centres
+                small[np.argsort(sums)[int(0.5 * len(rows)) :]] = False
+            if small.any():
+                picks = rng.choice(len(rows), int(small.sum()), replace=False, p=w / w.sum())
+                centres[small] = rows[picks]
+                sums[small] = np.min(sums[~small]) if (~small).any() else 0.0
+        self._centres_np, self._counts = centres, sums
+        return float(inertia)
+
+    def _due_for_reassignment(self, batch: int) -> bool:
+        self._n_since_last_reassign += batch
+        if (self._counts == 0).any() or self._n_since_last_reassign >= 10 * self.n_clusters:
+            self._n_since_last_reassign = 0
+            return True
+        return False
+
+    def _publish(self) -> None:
+        self.cluster_centers_ = np.asarray(self._centres_np)
+        self._centers = v.as_array(self.cluster_centers_, "cluster_centers_")
+
+    def _label_all(self, X, n: int, weights) -> None:
+        labels = np.empty(n, np.int32)
+        inertia = 0.0
+        for start in range(0, n, _LABEL_CHUNK):
+            index = np.arange(start, min(start + _LABEL_CHUNK, n))
+            rows = v.as_array(_read_rows(X, index), "X")
+            lab, sq = self._assign(rows)
+            labels[start : index[-1] + 1] = np.asarray(lab)
+            inertia += float(np.sum(weights(index) * np.asarray(sq, dtype=np.float64)))
+        self.labels_, self.inertia_ = labels, inertia
+
+    # -- public --------------------------------------------------------------------------------
+
+    def fit(self, X, y=None, sample_weight=None) -> MiniBatchKMeans:
+        """Fit on ``X`` ``[n_samples, n_features]``, reading it a batch at a time.
+
+        ``X`` may be a NumPy memmap or any array-like with ``shape`` and row indexing;
+        only the rows of each batch (and, at the end, one chunk at a time for ``labels_``)
+        are read.
+        """
+        X, n, d = self._source(X)
+        k, batch, init_size = self._params(n, d)
+        if k > n:
+            raise ValueError(f"n_clusters (={k}) must be <= n_samples (={n})")
+        w_all = None if sample_weight is None else np.asarray(
+            v.check_sample_weight(sample_weight, n, np.float32)
+        )  # fmt: skip
+        weights = (lambda i: np.ones(len(i), np.float32)) if w_all is None else (lambda i: w_all[i])
+        rng = np.random.default_rng(_seed_int(self.random_state))
+        self._centres_np = self._best_seed(X, n, k, init_size, rng, weights)
+        self._rng, self.n_features_in_ = rng, d
+        self._counts = np.zeros(k, self._centres_np.dtype)
+        self._n_since_last_reassign = 0
+        sample = self._rows(X, rng.integers(0, n, init_size))
+        tol = float(self.tol) * float(np.mean(np.var(sample, axis=0)))
+        ewa, ewa_min, no_improvement = None, None, 0
+        n_steps = max(1, (v.check_int(self.max_iter, "max_iter") * n) // batch)
+        for step in range(n_steps):
+            idx = rng.integers(0, n, batch)
+            rows, w = self._rows(X, idx), weights(idx)
+            before = self._centres_np
+            inertia = self._step(rows, w, rng, self._due_for_reassignment(batch)) / batch
+            if step == 0:
+                continue
+            alpha = min(1.0, batch * 2.0 / (n + 1))
+            ewa = inertia if ewa is None else ewa * (1 - alpha) + inertia * alpha
+            if self.verbose:
+                print(f"Minibatch step {step + 1}/{n_steps}: mean batch inertia: {inertia}")
+            if tol > 0 and np.sum((self._centres_np - before) ** 2) <= tol:
+                break
+            if ewa_min is None or ewa < ewa_min:
+                ewa_min, no_improvement = ewa, 0
+            else:
+                no_improvement += 1
+            if self.max_no_improvement is not None and no_improvement >= self.max_no_improvement:
+                break
+        self.n_steps_ = step + 1
+        self.n_iter_ = int(np.ceil(self.n_steps_ * batch / n))
+        self._publish()
+        self._label_all(X, n, weights)
+        return self
+
+    def partial_fit(self, X, y=None, sample_weight=None) -> MiniBatchKMeans:
+        """One step on the batch ``X``; the first call also seeds the centres from it.
+
+        A batch with a different number of features, a NaN, or (on the first call) fewer
+        rows than clusters raises ``ValueError`` and leaves the fitted state as it was.
+        """
+        first = not hasattr(self, "cluster_centers_")
+        rows = np.asarray(v.check_data(X))
+        _release(X)
+        n, d = rows.shape
+        if not first and d != self.n_features_in_:
+            raise ValueError(
+                f"X has {d} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        w = np.asarray(v.check_sample_weight(sample_weight, n, rows.dtype))
+        if first:
+            k, _, init_size = self._params(n, d)
+            if k > n:
+                raise ValueError(
+                    f"n_clusters (={k}) must be <= n_samples (={n}) in the first partial_fit batch"
+                )
+            rng = np.random.default_rng(_seed_int(self.random_state))
+            centres = self._best_seed(rows, n, k, init_size, rng, lambda i: w[i])
+            self._rng, self._centres_np = rng, centres
+            self._counts = np.zeros(k, centres.dtype)
+            self._n_since_last_reassign = 0
+            self.n_features_in_, self.n_steps_ = d, 0
+        rows = rows.astype(self._centres_np.dtype)
+        self._step(rows, w, self._rng, self._due_for_reassignment(n))
+        self.n_steps_ += 1
+        self._publish()
+        lab, sq = self._assign(v.as_array(rows, "X"))
+        self.labels_ = np.asarray(lab)
+        self.inertia_ = float(np.sum(w * np.asarray(sq)))
+        return self
+
+
+def _seed_int(random_state) -> int | None:
+    """A seed for NumPy's Generator from scikit-learn's ``random_state`` conventions."""
+    if random_state is None:
+        return int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    return v.check_int(random_state, "random_state", minimum=0)
+
+
+def _release(X) -> None:
+    """Drop a NumPy memmap's pages from this process once read: the file stays in the page
+    cache, but pages a memory map has touched count towards the process's resident memory
+    until released, so a pass over a file larger than memory would otherwise grow it."""
+    mapping = getattr(X, "_mmap", None)
+    if mapping is None and isinstance(getattr(X, "base", None), mmap.mmap):
+        mapping = X.base
+    if isinstance(mapping, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            mapping.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):
+            pass
+
+
+def _read_rows(X, index: np.ndarray) -> np.ndarray:
+    """``X[index]`` as float64 for sorted ``index``.
+
+    From a whole C-ordered ``np.memmap`` (``np.load(..., mmap_mode="r")``) the rows are read
+    from its file with ``os.pread``, runs of consecutive rows at once: touching a memory
+    map maps whole page-cache folios (2 MiB each on this kernel) into the process, so 64
+    random rows grew resident memory by 128 MB. Anything else is indexed, and a memory map
+    behind it released afterwards.
+    """
+    name = getattr(X, "filename", None)
+    if isinstance(X, np.memmap) and name and isinstance(X.base, mmap.mmap) and X.flags.c_contiguous:
+        row_bytes = X.shape[1] * X.itemsize
+        out = np.empty((len(index), X.shape[1]), dtype=X.dtype)
+        buffer = out.reshape(-1).view(np.uint8)
+        breaks = np.flatnonzero(np.diff(index) != 1) + 1
+        with open(name, "rb", buffering=0) as fh:
+            for run in np.split(np.arange(len(index)), breaks):
+                first, count = int(index[run[0]]), len(run)
+                got = os.preadv(
+                    fh.fileno(),
+                    [memoryview(buffer[run[0] * row_bytes : (run[0] + count) * row_bytes])],
+                    X.offset + first * row_bytes,
+                )
+                if got != count * row_bytes:
+                    raise OSError(f"short read from {name}: {got} of {count * row_bytes} bytes")
+        return out.astype(np.float64)
+    rows = np.asarray(X[index], dtype=np.float64)
+    _release(X)
+    return rows
