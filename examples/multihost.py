@@ -60,7 +60,11 @@ def fit(args) -> dict:
     init = np.asarray(data[: args.k], dtype=np.float32) if args.first_rows_init else "k-means++"
     result = jaxmeans.kmeans(X, args.k, key=args.seed, init=init)
     own_labels = np.concatenate([np.asarray(s.data) for s in result.labels.addressable_shards])
+    # The scikit-learn-style estimator works the same way; its labels_ hold every row.
+    model = jaxmeans.KMeans(args.k, init=init, random_state=args.seed).fit(X)
     return {
+        "estimator_inertia": model.inertia_,
+        "estimator_labels": int(model.labels_.shape[0]),
         "process": jax.process_index(),
         "rows": [start, start + per_process],
         "centroids": np.asarray(result.centroids).tolist(),

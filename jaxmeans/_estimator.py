@@ -203,7 +203,7 @@ class KMeans:
             k_name="n_clusters",
         )
         self.cluster_centers_ = np.asarray(result.centroids)
-        self.labels_ = np.asarray(result.labels)
+        self.labels_ = _to_host(result.labels)
         self.inertia_ = float(result.inertia)
         self.n_iter_ = int(result.n_iter)
         self._centers = result.centroids
@@ -248,6 +248,15 @@ class KMeans:
         self.__dict__.update(state)
         if "cluster_centers_" in state:
             self._centers = jnp.asarray(state["cluster_centers_"])
+
+
+def _to_host(array: jax.Array) -> np.ndarray:
+    """A NumPy copy of ``array``; one split over several processes is gathered from all."""
+    if not array.is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        array = multihost_utils.process_allgather(array, tiled=True)
+    return np.asarray(array)
 
 
 def _check_fitted(model) -> None:

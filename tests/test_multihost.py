@@ -41,6 +41,9 @@ def test_two_processes_agree_with_a_single_process_fit(multihost, dataset, tmp_p
         assert out["n_iter"] == int(ref.n_iter)
     labels = np.concatenate([outs[0]["labels"], outs[1]["labels"]])
     np.testing.assert_array_equal(labels, np.asarray(ref.labels))
+    for out in outs:  # KMeans.fit on the same global array: every row's label on each host
+        assert out["estimator_inertia"] == pytest.approx(float(ref.inertia), rel=1e-5)
+        assert out["estimator_labels"] == len(X)
 
 
 @pytest.mark.slow
