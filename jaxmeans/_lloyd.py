@@ -121,7 +121,7 @@ def _assign_and_sum(data: Data, centroids: jax.Array, active: jax.Array, labels_
     return labels.reshape(-1), changed, acc[:, :d], acc[:, d]
 
 
-def _relocated(data: Data, centroids, labels, active, sums, counts):
+def _relocated(data: Data, centroids, labels, active, sums, counts, axis=None):
     """Move each empty cluster onto a point far from its centre, as scikit-learn does.
 
     ``labels`` ``[n_pad]`` are the rows' nearest of ``centroids``. Empty clusters are taken
@@ -129,18 +129,27 @@ def _relocated(data: Data, centroids, labels, active, sums, counts):
     differences; zero-weight and padding rows excluded), and each point leaves its old
     cluster's sums. All empty clusters are handled at once: one ``[n, d]`` pass and one
     ``top_k``. With no empty cluster the sums come back unchanged.
+
+    With ``axis`` (a mesh axis name, inside ``shard_map``), the rows are this device's:
+    each device's ``k`` farthest candidates are gathered (device order, so ties still go
+    to the lower row) and the farthest of all are taken.
     """
     k = centroids.shape[0]
     empty = active & (counts <= 0)
     diff = data.X - centroids[labels]
     far = jnp.where(data.w > 0, jnp.sum(diff * diff, axis=1), -jnp.inf)
-    top_far, top = lax.top_k(far, k)  # farthest first; ties to the lower index
+    far, top = lax.top_k(far, min(k, far.shape[0]))  # farthest first; ties to the lower row
+    cand_x, cand_w, cand_label = data.X[top], data.w[top], labels[top]
+    if axis is not None:
+        gather = lambda a: lax.all_gather(a, axis).reshape(-1, *a.shape[1:])  # noqa: E731
+        far, cand_x, cand_w, cand_label = map(gather, (far, cand_x, cand_w, cand_label))
+        far, best = lax.top_k(far, k)
+        cand_x, cand_w, cand_label = cand_x[best], cand_w[best], cand_label[best]
     rank = jnp.where(empty, jnp.cumsum(empty) - 1, 0)
-    p = top[rank]
-    ok = empty & (top_far[rank] > -jnp.inf)
-    wp = jnp.where(ok, data.w[p], 0.0)
-    wx = data.X[p] * wp[:, None]
-    old = labels[p]
+    ok = empty & (far[rank] > -jnp.inf)
+    wp = jnp.where(ok, cand_w[rank], 0.0)
+    wx = cand_x[rank] * wp[:, None]
+    old = cand_label[rank]
     sums = sums - jax.ops.segment_sum(wx, old, num_segments=k)
     counts = counts - jax.ops.segment_sum(wp, old, num_segments=k)
     return jnp.where(ok[:, None], wx, sums), jnp.where(ok, wp, counts)
@@ -150,7 +159,7 @@ def _any_empty(active, counts):
     return jnp.any(active & (counts <= 0))
 
 
-def _relocate_empty(data: Data, centroids, labels, active, sums, counts, batched: bool):
+def _relocate_empty(data: Data, centroids, labels, active, sums, counts, batched: bool, axis=None):
     """:func:`_relocated`, run only when some cluster is empty.
 
     ``batched`` (static) says the caller runs under ``vmap``. There a ``lax.cond`` would
@@ -158,12 +167,13 @@ def _relocate_empty(data: Data, centroids, labels, active, sums, counts, batched
     runs once when any lane has an empty cluster (a barrier keeps XLA from hoisting it out
     as loop-invariant). Unbatched, a ``lax.cond`` does it: the loop's operands cost
     XLA:CPU a copy of the data per step (10 of 21 ms per step at n=1,000,000, d=2, k=10).
-    :func:`lloyd_steps` avoids both for lanes it batches itself.
+    :func:`lloyd_steps` avoids both for lanes it batches itself. ``axis``: see
+    :func:`_relocated` (unbatched only).
     """
     if not batched:
         return lax.cond(
             _any_empty(active, counts),
-            lambda s: _relocated(data, centroids, labels, active, *s),
+            lambda s: _relocated(data, centroids, labels, active, *s, axis),
             lambda s: s,
             (sums, counts),
         )
@@ -184,8 +194,13 @@ def lloyd_step(
     labels_old: jax.Array,
     active: jax.Array,
     batched: bool = False,
+    axis=None,
 ):
     """One Lloyd iteration: assign, average, relocate empty clusters.
+
+    With ``axis`` (a mesh axis name, inside ``shard_map``) ``data`` holds this device's rows
+    and the per-cluster sums, weights and the "labels changed" flag are summed over the
+    devices: the only values that cross them in an iteration.
 
     Args:
       data: from :func:`prepare`.
@@ -202,10 +217,13 @@ def lloyd_step(
       unused).
     """
     labels, changed, sums, counts = _assign_and_sum(data, centroids, active, labels_old)
+    if axis is not None:
+        sums, counts = lax.psum((sums, counts), axis)
+        changed = lax.psum(changed.astype(jnp.int32), axis) > 0
     # sum_i w_i ||x_i - c_j||^2 = sum_i w_i ||x_i||^2 - 2 c_j.S_j + W_j ||c_j||^2, per cluster.
     c_sq = jnp.where(active, sq_norms(centroids), 0.0)
     energy = jnp.sum(counts * c_sq) - 2.0 * jnp.sum(centroids * sums)
-    sums, counts = _relocate_empty(data, centroids, labels, active, sums, counts, batched)
+    sums, counts = _relocate_empty(data, centroids, labels, active, sums, counts, batched, axis)
     new = means(centroids, sums, counts)
     shift = jnp.sum((new - centroids) ** 2)
     return new, labels, ~changed, shift, energy
@@ -294,6 +312,7 @@ def lloyd(
     max_iter: int,
     verbose: bool = False,
     batched: bool = False,
+    axis=None,
 ) -> KMeansResult:
     """Lloyd iterations from centred ``init`` ``[k_max, d]`` until scikit-learn's stop rule.
 
@@ -306,7 +325,9 @@ def lloyd(
 
     With ``verbose`` (static), prints each iteration's inertia from inside the loop, as
     scikit-learn's ``verbose=1`` does, and how the loop stopped. ``batched`` (static): the
-    caller runs this under ``vmap`` (see :func:`_relocate_empty`).
+    caller runs this under ``vmap`` (see :func:`_relocate_empty`). ``axis`` (static): the
+    mesh axis the rows are split over, inside ``shard_map`` (see :func:`lloyd_step`); the
+    inertia is then summed over devices and the labels are this device's.
 
     Returns:
       A :class:`KMeansResult` in centred coordinates.
@@ -316,7 +337,7 @@ def lloyd(
 
     def body(s: _LoopState) -> _LoopState:
         new, labels, strict, shift, energy = lloyd_step(
-            data, s.centroids, s.labels, active, batched
+            data, s.centroids, s.labels, active, batched, axis
         )
         if verbose:
             report(s.n_iter, base + energy, strict, shift, tol_abs)
@@ -326,4 +347,6 @@ def lloyd(
     start = _LoopState(jnp.int32(0), init, no_labels, jnp.bool_(False))
     end = lax.while_loop(lambda s: (s.n_iter < max_iter) & ~s.done, body, start)
     labels, inertia = finish(data, end.centroids, active)
+    if axis is not None:
+        inertia = lax.psum(inertia, axis)
     return KMeansResult(end.centroids, labels, inertia, end.n_iter, end.done)

@@ -1,7 +1,7 @@
 """Data-parallel k-means: rows sharded over one axis of a device mesh, centroids replicated.
 
-Pure JAX. Each device runs the blocked Lloyd pass of :mod:`jaxmeans._lloyd` on its own rows
-inside ``shard_map``; per iteration only the per-cluster sums ``[k, d]``, the weights
+Pure JAX. Each device runs the Lloyd loop of :mod:`jaxmeans._lloyd` (``axis=``) on its own
+rows inside ``shard_map``; per iteration only the per-cluster sums ``[k, d]``, the weights
 ``[k]`` and the "labels changed" flag cross devices (``psum``). Seeding and empty-cluster
 relocation exchange ``O(devices x k x d)`` values (``all_gather``) per centre or per
 relocation, never the rows. Rows past the real ``n`` (padding to a multiple of the device
@@ -14,7 +14,6 @@ process's devices and each process holds its own rows.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +21,7 @@ from jax import lax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from ._distances import HIGHEST, nearest, sq_norms
+from ._distances import HIGHEST, sq_norms
 from ._fit import best_of
 from ._init import (
     _count_at_most,
@@ -31,7 +30,7 @@ from ._init import (
     _log_weights,
     default_n_local_trials,
 )
-from ._lloyd import Data, KMeansResult, _any_empty, _assign_and_sum, inertia_of, means, prepare
+from ._lloyd import Data, KMeansResult, lloyd, prepare
 
 
 def row_axis(X) -> tuple[Mesh, str | tuple[str, ...]] | None:
@@ -49,13 +48,6 @@ def row_axis(X) -> tuple[Mesh, str | tuple[str, ...]] | None:
     for name in names:
         size *= sharding.mesh.shape[name]
     return (sharding.mesh, axis) if size > 1 else None
-
-
-class _State(NamedTuple):
-    n_iter: jax.Array
-    centroids: jax.Array
-    labels: jax.Array
-    done: jax.Array
 
 
 def _gather_rows(values, axis):
@@ -111,55 +103,6 @@ def _random_rows(key, data: Data, k: int, axis):
     score, top = lax.top_k(_log_weights(data.w) + noise.astype(data.X.dtype), m)
     _, best = lax.top_k(_gather_rows(score, axis), k)
     return _gather_rows(data.X[top], axis)[best]
-
-
-def _relocated(data: Data, centroids, labels, active, sums, counts, axis):
-    """:func:`jaxmeans._lloyd._relocated` over all shards: the farthest points of every
-    device are gathered (``k`` per device) and the global farthest taken, ties to the
-    lower row in device order."""
-    k = centroids.shape[0]
-    empty = active & (counts <= 0)
-    diff = data.X - centroids[labels]
-    far = jnp.where(data.w > 0, jnp.sum(diff * diff, axis=1), -jnp.inf)
-    local_far, local_top = lax.top_k(far, min(k, far.shape[0]))
-    top_far, top = lax.top_k(_gather_rows(local_far, axis), k)
-    rank = jnp.where(empty, jnp.cumsum(empty) - 1, 0)
-    p = top[rank]
-    ok = empty & (top_far[rank] > -jnp.inf)
-    wp = jnp.where(ok, _gather_rows(data.w[local_top], axis)[p], 0.0)
-    wx = _gather_rows(data.X[local_top], axis)[p] * wp[:, None]
-    old = _gather_rows(labels[local_top], axis)[p]
-    sums = sums - jax.ops.segment_sum(wx, old, num_segments=k)
-    counts = counts - jax.ops.segment_sum(wp, old, num_segments=k)
-    return jnp.where(ok[:, None], wx, sums), jnp.where(ok, wp, counts)
-
-
-def _lloyd(data: Data, init, tol_abs, max_iter: int, axis, n_active=None) -> KMeansResult:
-    """Lloyd's iterations on this device's rows, with the cluster sums summed over all.
-    Only the first ``n_active`` (traced; default all) centroids take part."""
-    k = init.shape[0]
-    active = jnp.arange(k) < (k if n_active is None else n_active)
-
-    def body(s: _State) -> _State:
-        labels, changed, sums, counts = _assign_and_sum(data, s.centroids, active, s.labels)
-        sums, counts = lax.psum((sums, counts), axis)
-        changed = lax.psum(changed.astype(jnp.int32), axis) > 0
-        sums, counts = lax.cond(
-            _any_empty(active, counts),
-            lambda st: _relocated(data, s.centroids, labels, active, *st, axis),
-            lambda st: st,
-            (sums, counts),
-        )
-        new = means(s.centroids, sums, counts)
-        shift = jnp.sum((new - s.centroids) ** 2)
-        return _State(s.n_iter + 1, new, labels, ~changed | (shift <= tol_abs))
-
-    no_labels = jnp.full(data.X.shape[0], -1, jnp.int32)
-    start = _State(jnp.int32(0), init, no_labels, jnp.bool_(False))
-    end = lax.while_loop(lambda s: (s.n_iter < max_iter) & ~s.done, body, start)
-    labels, _ = nearest(data.blocks, end.centroids, active)
-    inertia = lax.psum(inertia_of(data, end.centroids, labels), axis)
-    return KMeansResult(end.centroids, labels[: data.n], inertia, end.n_iter, end.done)
 
 
 def _local_data(Xs, ws, tol, n: int, k: int, axis):
@@ -222,7 +165,7 @@ def kmeans_sharded_core(
                 start = _random_rows(key, data, k, axis)
             else:
                 start = _plusplus(key, data, k, n_local_trials, axis)
-            return _lloyd(data, start, tol_abs, max_iter, axis)
+            return lloyd(data, start, jnp.int32(k), tol_abs, max_iter, axis=axis)
 
         if n_init == 1:
             result = one(key)
@@ -275,19 +218,25 @@ def elbow_sharded_core(
     def per_shard(Xs, ws, ks, init, key, tol):
         data, mean, tol_abs = _local_data(Xs, ws, tol, n, k_max, axis)
 
-        def one(k, key):
-            if init_mode == "array":
-                start = init - mean[None, :]
-            elif init_mode == "random":
-                start = _random_rows(key, data, k_max, axis)
-            else:
-                start = _plusplus(key, data, k_max, t_max, axis, n_trials_used=trials[k])
-            return _lloyd(data, start, tol_abs, max_iter, axis, n_active=k)
+        # Starts for every restart, shared by all ks: k-means++ once per restart and per
+        # distinct trial count (it is prefix-stable in k), as the single-device sweep does.
+        keys = key[None] if n_init == 1 else jax.random.split(key, n_init)
+        if init_mode == "array":
+            starts, group = (init - mean[None, :])[None, None], 0 * trials
+        elif init_mode == "random":
+            starts = lax.map(lambda kk: _random_rows(kk, data, k_max, axis), keys)[:, None]
+            group = 0 * trials
+        else:
+            counts = jnp.arange(table[1], t_max + 1)
+            seed = lambda kk, t: _plusplus(kk, data, k_max, t_max, axis, n_trials_used=t)  # noqa: E731
+            starts = lax.map(lambda kk: lax.map(lambda t: seed(kk, t), counts), keys)
+            group = trials - table[1]
 
         def fit_k(k):
-            if n_init == 1:
-                return one(k, key)
-            return best_of(lax.map(lambda kk: one(k, kk), jax.random.split(key, n_init)))
+            runs = lax.map(
+                lambda s: lloyd(data, s, k, tol_abs, max_iter, axis=axis), starts[:, group[k]]
+            )
+            return best_of(runs)
 
         r = lax.map(fit_k, ks)
         return r.inertia, r.centroids + mean[None, None, :], r.labels, r.n_iter, r.converged
