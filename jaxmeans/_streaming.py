@@ -104,11 +104,9 @@ class MiniBatchKMeans(KMeans):
         """
         if not hasattr(X, "shape") or hasattr(X, "iloc") or hasattr(X, "tocsr"):
             X = np.asarray(v.check_data(X))  # sparse input fails here, with its message
-        shape = tuple(X.shape)
-        if len(shape) != 2:
-            v.check_data(np.zeros(shape[:1] or (0,)), "X")  # the dimension error
-        v.check_data(X[: min(shape[0], 1)], "X")
-        return X, int(shape[0]), int(shape[1])
+        v.check_shape(X.shape)
+        v.check_data(X[:1], "X")  # dtype (complex, non-numeric) and the first row's values
+        return X, int(X.shape[0]), int(X.shape[1])
 
     def _rows(self, X, index) -> np.ndarray:
         """Checked float rows ``X[index]``, read in sorted order (kind to files)."""

@@ -106,24 +106,26 @@ def check_finite(arr: jax.Array, name: str) -> None:
 def check_data(X, name: str = "X") -> jax.Array:
     """A 2-D, non-empty, finite, floating ``[n, d]`` array."""
     arr = as_array(X, name)
-    if arr.ndim != 2:
+    check_shape(arr.shape, name)
+    check_finite(arr, name)
+    return arr
+
+
+def check_shape(shape, name: str = "X") -> None:
+    """ValueError unless ``shape`` is a 2-D ``[n, d]`` shape with ``n, d >= 1``."""
+    shape = tuple(shape)
+    if len(shape) != 2:
         raise ValueError(
-            f"{name} must be 2-D [n_samples, n_features], got shape {tuple(arr.shape)}. "
+            f"{name} must be 2-D [n_samples, n_features], got shape {shape}. "
             "Reshape your data: X.reshape(-1, 1) for one feature, X.reshape(1, -1) for "
             "one sample"
         )
-    if arr.shape[0] == 0:
-        raise ValueError(
-            f"{name} must be non-empty: found 0 sample(s) (shape={tuple(arr.shape)}) while "
-            "a minimum of 1 is required."
-        )
-    if arr.shape[1] == 0:
-        raise ValueError(
-            f"{name} must be non-empty: found 0 feature(s) (shape={tuple(arr.shape)}) while "
-            "a minimum of 1 is required."
-        )
-    check_finite(arr, name)
-    return arr
+    for size, what in zip(shape, ("sample", "feature"), strict=True):
+        if size == 0:
+            raise ValueError(
+                f"{name} must be non-empty: found 0 {what}(s) (shape={shape}) while a "
+                "minimum of 1 is required."
+            )
 
 
 def check_int(value, name: str, minimum: int = 1) -> int:
