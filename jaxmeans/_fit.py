@@ -83,6 +83,3 @@ def kmeans_programs(
         keys = jax.random.split(key, n_init)
         result = best_of(jax.lax.map(one, keys) if bounded else jax.vmap(one)(keys))
     return result._replace(centroids=result.centroids + data.mean[None, :])
-
-
-kmeans_core = kmeans_programs.full

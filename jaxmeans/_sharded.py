@@ -146,7 +146,7 @@ def kmeans_sharded_core(
     init_mode: str,
     n_local_trials: int,
 ) -> KMeansResult:
-    """:func:`jaxmeans._fit.kmeans_core` with ``X`` ``[n_pad, d]`` and ``w`` split by rows
+    """``jaxmeans._fit.kmeans_programs`` with ``X`` ``[n_pad, d]`` and ``w`` split by rows
     over mesh axis ``axis`` (static, as are ``mesh`` and the real row count ``n``).
 
     Returns a :class:`KMeansResult` whose labels ``[n_pad]`` are split like ``X``; the
@@ -203,7 +203,7 @@ def elbow_sharded_core(
     max_iter: int,
     init_mode: str,
 ):
-    """:func:`jaxmeans._sweep.elbow_core` for ``X`` split by rows over ``axis``: one fit
+    """``jaxmeans._sweep.elbow_programs`` for ``X`` split by rows over ``axis``: one fit
     per k, one after another, each data-parallel; entry ``i`` is the sharded
     ``kmeans(X, ks[i], key=key)``.
 

@@ -235,8 +235,10 @@ class MiniBatchKMeans(KMeans):
         self._rng, self.n_features_in_ = rng, d
         self._counts = np.zeros(k, self._centres_np.dtype)
         self._n_since_last_reassign = 0
-        sample = self._rows(X, rng.integers(0, n, init_size))
-        tol = float(self.tol) * float(np.mean(np.var(sample, axis=0)))
+        tol = float(self.tol)
+        if tol > 0:  # scaled by the variance of a sample, read only when it is used
+            sample = self._rows(X, rng.integers(0, n, init_size))
+            tol *= float(np.mean(np.var(sample, axis=0)))
         ewa, ewa_min, no_improvement = None, None, 0
         n_steps = max(1, (v.check_int(self.max_iter, "max_iter") * n) // batch)
         for step in range(n_steps):

@@ -205,9 +205,6 @@ def elbow_programs(
     return inertia, centroids, labels, q.out_n_iter[best], q.out_converged[best]
 
 
-elbow_core = elbow_programs.full
-
-
 @jax.jit
 def knee_index(ks: jax.Array, inertia: jax.Array, min_distance: jax.Array) -> jax.Array:
     """Kneedle on a decreasing convex curve: the k farthest below the chord, or 0.
