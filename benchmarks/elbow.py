@@ -52,7 +52,7 @@ def main() -> None:
     ratios = np.asarray(curve.inertia, np.float64) / sk_inertia
     quality = {
         "case": "3 blobs, n=600, d=2",
-        "knee": curve.knee,
+        "knee": int(curve.knee) or None,
         "inertia_over_sklearn_geomean": round(float(np.exp(np.mean(np.log(ratios)))), 5),
         "inertia_over_sklearn_max": round(float(ratios.max()), 5),
         "inertia_non_increasing": bool(np.all(np.diff(np.asarray(curve.inertia)) <= 0)),

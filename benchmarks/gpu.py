@@ -66,17 +66,23 @@ def ceiling_row(quick: bool) -> dict:
     }
 
 
-def fit_row(n, d, k, iters, repeats, ceiling_tflops, peak, with_sklearn) -> dict:
+def fit_row(n, d, k, iters, repeats, ceiling_tflops, peak, with_sklearn, tuning=None) -> dict:
+    """One fit's timing; ``tuning``: changes to the backend's tuning (the ablation's
+    variants), passed through the library's checked fit specification."""
+    import dataclasses
+
     import jax
     import numpy as np
 
-    import jaxmeans
+    from jaxmeans import _run, _spec
 
     X, init = make_data(n, d, k)
     Xj = jax.device_put(X)
+    spec = _spec.specify(Xj, k=k, key=0, init=init, n_init=1, max_iter=iters, tol=0.0)
+    spec = spec._replace(tuning=dataclasses.replace(spec.tuning, **(tuning or {})))
 
     def ours():
-        r = jaxmeans.kmeans(Xj, k, init=init, max_iter=iters, tol=0.0)
+        r = _run.fit(spec)
         jax.block_until_ready(r)
         return r
 
@@ -172,42 +178,21 @@ def same_labels_row() -> dict:
 
 def ablation_rows(n, d, k, iters, repeats, ceiling_tflops) -> list[dict]:
     """The big fit under each choice the core makes per backend, to show what each gains."""
-    import jax
-
-    import jaxmeans._distances as dist
-    import jaxmeans._lloyd as lloyd
-
-    backend = jax.default_backend()
-    saved = (dict(dist.VARIADIC_MAX_K), dict(lloyd.ONE_HOT_MAX_K), dist._ACCELERATOR_BLOCK_ENTRIES)
     variants = {
-        "one-hot update, one (value, index) reduction, 2^26-entry blocks (default)": (
-            None,
-            None,
-            None,
-        ),
-        "one-hot update, two reductions": (20, None, None),
-        "scatter update, two reductions (the CPU rules)": (20, 32, None),
-        "one-hot update, one reduction, 2^28-entry blocks": (None, None, 2**28),
+        "one-hot update, one (value, index) reduction, 2^26-entry blocks (default)": {},
+        "one-hot update, two reductions": {"variadic_max_k": 20},
+        "scatter update, two reductions (the CPU rules)": {
+            "variadic_max_k": 20,
+            "one_hot_max_k": 0,
+        },
+        "one-hot update, one reduction, 2^28-entry blocks": {"block_entries": 2**28},
     }
     rows = []
-    for name, (variadic, one_hot, entries) in variants.items():
-        if variadic is not None:
-            dist.VARIADIC_MAX_K[backend] = variadic
-        if one_hot is not None:
-            lloyd.ONE_HOT_MAX_K[backend] = one_hot
-        if entries is not None:
-            dist._ACCELERATOR_BLOCK_ENTRIES = entries
-        jax.clear_caches()
-        row = fit_row(n, d, k, iters, repeats, ceiling_tflops, None, False)
+    for name, changes in variants.items():
+        row = fit_row(n, d, k, iters, repeats, ceiling_tflops, None, False, tuning=changes)
         row.update(kind="ablation", variant=name)
         rows.append(row)
         print(json.dumps(row), flush=True)
-        dist.VARIADIC_MAX_K.clear()
-        dist.VARIADIC_MAX_K.update(saved[0])
-        lloyd.ONE_HOT_MAX_K.clear()
-        lloyd.ONE_HOT_MAX_K.update(saved[1])
-        dist._ACCELERATOR_BLOCK_ENTRIES = saved[2]
-    jax.clear_caches()
     return rows
 
 

@@ -38,7 +38,7 @@ def main() -> None:
     print("\n k     inertia  silhouette")
     for k, inertia, score in zip(curve.ks, curve.inertia, curve.silhouette, strict=True):
         print(f"{int(k):2d}  {float(inertia):10.2f}  {float(score):10.3f}")
-    print(f"knee of the elbow curve: k = {curve.knee}")
+    print(f"knee of the elbow curve: k = {int(curve.knee) or None}")
 
 
 if __name__ == "__main__":

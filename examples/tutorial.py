@@ -84,7 +84,7 @@ def main(out_dir: str = "tutorial-output") -> None:
     curve = jaxmeans.elbow(X, range(1, 11), key=key, n_init=3)
     for kk, inertia in zip(curve.ks, curve.inertia, strict=True):
         print(f"   k={int(kk):2d}  total error {float(inertia):12.2f}")
-    print(f"   the knee is at k = {curve.knee}")
+    print(f"   the knee is at k = {int(curve.knee) or None}")
     save(plot.elbow(curve), out_dir, "4_elbow.png")
 
 

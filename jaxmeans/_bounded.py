@@ -24,24 +24,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._distances import HIGHEST, sq_norms
-from ._lloyd import (
-    Data,
-    KMeansResult,
-    _relocate_empty,
-    inertia_of,
-    means,
-    report,
-    uses_one_hot_update,
-)
-
-# Bounds pay for themselves only when a full distance row is expensive: with few or short
-# centroids the plain pass (one GEMM and a reduction per block) beats the bookkeeping. On
-# XLA:CPU, measured (benchmarks/NOTES.md): (100k, 16, 64) bounded 0.66x the plain time,
-# (200k, 8, 64) 1.1x, (1M, 2, 10) 2x. Bounds are used where k * d reaches this and the
-# per-cluster sums are a scatter in both loops (k above the one-hot limit), so that both
-# loops add the same numbers in the same order. Accelerators keep the plain, fully
-# parallel pass.
-BOUNDED_MIN_WORK = {"cpu": 1024}
+from ._lloyd import Data, KMeansResult, inertia_of, relocation, report, update
 
 # Above this many centroids the [k, k] centre distances are not formed and only the lower
 # bounds settle rows (still valid, just fewer settled), to keep memory O(n + k).
@@ -49,13 +32,6 @@ _GAPS_MAX_K = 4096
 
 # Slack, in ulps of ``||x||^2 + max ||c||^2``, added to squared distances before bounding.
 _ULPS = 16.0
-
-
-def uses_bounds(k: int, d: int) -> bool:
-    """Whether a single fit with ``k`` centroids in ``d`` dimensions runs the bounded loop
-    on the default backend (static)."""
-    work = BOUNDED_MIN_WORK.get(jax.default_backend())
-    return work is not None and k * d >= work and not uses_one_hot_update(k)
 
 
 class _State(NamedTuple):
@@ -142,13 +118,16 @@ def _loosen(upper, lower, labels, shift_dist):
 def lloyd_bounded(
     data: Data,
     init: jax.Array,
+    *,
     n_active: jax.Array,
     tol_abs: jax.Array,
     max_iter: int,
     verbose: bool = False,
 ) -> KMeansResult:
-    """:func:`jaxmeans._lloyd.lloyd` with Hamerly's bounds: same arguments, same iterations,
-    same result up to rounding in exact ties. Needs ``k >= 2`` centroid rows."""
+    """:func:`jaxmeans._lloyd.lloyd` with Hamerly's bounds: same arguments (but a single,
+    unbatched fit on one device), same iterations, same result up to rounding in exact
+    ties. Needs ``k >= 2`` centroid rows and a scatter update
+    (:meth:`jaxmeans._tuning.Tuning.bounded`)."""
     k = init.shape[0]
     active = jnp.arange(k) < n_active
     real = jnp.arange(data.X.shape[0]) < data.n
@@ -159,12 +138,9 @@ def lloyd_bounded(
         labels, upper, lower = _assign(data, s.centroids, active, s.labels, s.upper, s.lower, first)
         strict = ~first & ~jnp.any((labels != s.labels) & real)
         sums, counts = _sums(data, labels, k)
-        c_sq = jnp.where(active, sq_norms(s.centroids), 0.0)
-        energy = jnp.sum(counts * c_sq) - 2.0 * jnp.sum(s.centroids * sums)
-        sums, counts = _relocate_empty(data, s.centroids, labels, active, sums, counts, False)
-        new = means(s.centroids, sums, counts)
+        relocate = relocation(data, s.centroids, labels, active, lanes=False, batched=False)
+        new, shift, energy = update(s.centroids, active, sums, counts, relocate)
         moved = jnp.sqrt(sq_norms(new - s.centroids))
-        shift = jnp.sum(moved * moved)
         if verbose:
             report(s.n_iter, base + energy, strict, shift, tol_abs)
         upper, lower = _loosen(upper, lower, labels, moved)

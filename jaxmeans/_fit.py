@@ -1,28 +1,37 @@
 """The whole fit as one jitted program: centre, seed, restarts, keep the best.
 
 Pure JAX. Chooses the loop: Lloyd's plain passes (:mod:`jaxmeans._lloyd`) or the same
-iterations with Hamerly's bounds (:mod:`jaxmeans._bounded`) where those are faster.
+iterations with Hamerly's bounds (:mod:`jaxmeans._bounded`) where the tuning says those are
+faster. :func:`restarts` is shared with the data-parallel fit (:mod:`jaxmeans._sharded`).
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
-from ._bounded import lloyd_bounded, uses_bounds
-from ._compile import jit_two_ways
-from ._init import kmeans_plusplus_core, random_rows_core
-from ._lloyd import Data, KMeansResult, lloyd, prepare
+from ._bounded import lloyd_bounded
+from ._init import default_n_local_trials, kmeans_plusplus_core, random_rows_core
+from ._lloyd import Data, KMeansResult, Plan, Problem, lloyd, prepare
+from ._tuning import Tuning
 
 
-def initial_centroids(key, data: Data, init, k: int, init_mode: str, n_local_trials: int):
-    """Centred starting centroids ``[k, d]`` for one restart."""
+def initial_centroids(key, data: Data, init, k: int, init_mode: str, axis=None):
+    """Centred starting centroids ``[k, d]`` for one restart (``init_mode`` static)."""
     if init_mode == "array":
         return init - data.mean[None, :]
     if init_mode == "random":
-        return random_rows_core(key, data.X, data.w, k)[0]
+        return random_rows_core(key, data.X, data.w, k, axis=axis)[0]
     return kmeans_plusplus_core(
-        key, data.XT, data.x_sq, data.w, k, n_local_trials, block=data.blocks.shape[2]
+        key,
+        data.XT,
+        data.x_sq,
+        data.w,
+        k,
+        default_n_local_trials(k),
+        block=data.blocks.shape[2],
+        axis=axis,
     )[0]
 
 
@@ -32,54 +41,60 @@ def best_of(results: KMeansResult) -> KMeansResult:
     return jax.tree_util.tree_map(lambda a: a[best], results)
 
 
-@jit_two_ways(("k", "n_init", "max_iter", "init_mode", "n_local_trials", "verbose"))
-def kmeans_programs(
-    X: jax.Array,
-    w: jax.Array,
-    init: jax.Array | None,
+def restarts(
+    data: Data,
+    init,
     key: jax.Array,
-    tol: jax.Array,
+    tol_abs: jax.Array,
     *,
-    k: int,
-    n_init: int,
-    max_iter: int,
-    init_mode: str,
-    n_local_trials: int,
+    plan: Plan,
+    tuning: Tuning,
     verbose: bool = False,
+    axis=None,
 ) -> KMeansResult:
-    """Whole k-means fit: centre, run ``n_init`` restarts, keep the best.
+    """``n_init`` seeded Lloyd runs over prepared data; the best, in the input's coordinates.
 
-    Where Hamerly's bounds pay (:func:`jaxmeans._bounded.uses_bounds`), each restart runs the
-    bounded loop and restarts run one after another (``lax.map``): under ``vmap`` the bounded
-    loop's data-dependent trip counts would run to the slowest lane. Otherwise restarts run
-    side by side under ``vmap``.
-
-    Args:
-      X: ``[n, d]`` float points.
-      w: ``[n]`` non-negative weights, not all zero.
-      init: ``[k, d]`` starting centroids when ``init_mode == "array"``, else None.
-      key: PRNG key. With ``n_init > 1`` restart ``i`` uses ``jax.random.split(key, n_init)[i]``
-        and so repeats the single run ``n_init=1, key=split(key, n_init)[i]``.
-      tol: relative tolerance, scaled by the mean per-feature variance of ``X``.
-      k, n_init, max_iter, init_mode, n_local_trials, verbose: static.
+    Restart ``i`` uses ``jax.random.split(key, n_init)[i]`` (``key`` itself when
+    ``n_init == 1``). Where Hamerly's bounds pay (:meth:`Tuning.bounded`), each restart runs
+    the bounded loop and restarts run one after another (``lax.map``): under ``vmap`` the
+    bounded loop's data-dependent trip counts would run to the slowest lane. Data-parallel
+    fits (``axis``, inside ``shard_map``) also run restarts one after another. Otherwise they
+    run side by side under ``vmap``.
     """
-    bounded = uses_bounds(k, X.shape[1])
-    data = prepare(X, w, k, lanes=1 if bounded else n_init)
-    tol_abs = tol * jnp.mean(jnp.var(X, axis=0))
-
-    batched = n_init > 1 and not bounded
+    k, n_init = plan.k, plan.n_init
+    bounded = axis is None and tuning.bounded(k, data.X.shape[1])
+    sequential = bounded or axis is not None
+    loop = dict(n_active=jnp.int32(k), tol_abs=tol_abs, max_iter=plan.max_iter, verbose=verbose)
 
     def one(key):
-        start = initial_centroids(key, data, init, k, init_mode, n_local_trials)
+        start = initial_centroids(key, data, init, k, plan.init_mode, axis)
         if verbose:
             jax.debug.print("Initialization complete")
         if bounded:
-            return lloyd_bounded(data, start, jnp.int32(k), tol_abs, max_iter, verbose)
-        return lloyd(data, start, jnp.int32(k), tol_abs, max_iter, verbose, batched)
+            return lloyd_bounded(data, start, **loop)
+        batched = n_init > 1 and not sequential
+        return lloyd(data, start, tuning=tuning, batched=batched, axis=axis, **loop)
 
     if n_init == 1:
         result = one(key)
     else:
         keys = jax.random.split(key, n_init)
-        result = best_of(jax.lax.map(one, keys) if bounded else jax.vmap(one)(keys))
+        result = best_of(lax.map(one, keys) if sequential else jax.vmap(one)(keys))
     return result._replace(centroids=result.centroids + data.mean[None, :])
+
+
+def fit_program(problem: Problem, *, plan: Plan, tuning: Tuning, verbose: bool = False):
+    """Whole k-means fit on one device: centre, run ``n_init`` restarts (keys as in
+    :func:`restarts`), keep the best. ``plan``, ``tuning`` and ``verbose`` are static.
+
+    Returns:
+      :class:`KMeansResult`.
+    """
+    X, w, init, key, tol = problem
+    lanes = 1 if tuning.bounded(plan.k, X.shape[1]) else plan.n_init
+    data = prepare(X, w, k=plan.k, tuning=tuning, lanes=lanes)
+    tol_abs = tol * jnp.mean(jnp.var(X, axis=0))
+    return restarts(data, init, key, tol_abs, plan=plan, tuning=tuning, verbose=verbose)
+
+
+FIT_STATIC = ("plan", "tuning", "verbose")

@@ -1,24 +1,22 @@
-"""The functional API: validate user input once, then call the jitted core once."""
+"""The public functions: each checks its input once (:mod:`jaxmeans._spec`) and calls the
+jitted core once (:mod:`jaxmeans._run`)."""
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
-import numpy as np
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
+from jax.sharding import Mesh
 from jax.typing import ArrayLike
 
+from . import _run
 from . import _validation as v
 from ._cluster_scores import silhouette_core
-from ._distances import assign_core, block_layout, pairwise_sq_dists_core
-from ._fit import kmeans_programs
-from ._init import default_n_local_trials, kmeans_plusplus_core
-from ._lloyd import KMeansResult, prepare
-from ._sharded import elbow_sharded_core, kmeans_sharded_core, row_axis
-from ._sweep import ElbowResult, elbow_programs, knee_index, sweep_slots
+from ._distances import assign_core, pairwise_sq_dists_core
+from ._init import default_n_local_trials, kmeans_plusplus_program
+from ._lloyd import KMeansResult
+from ._spec import specify
+from ._sweep import ElbowResult, knee_index
+from ._tuning import tuning_of
 
 
 def kmeans(
@@ -80,6 +78,7 @@ def kmeans(
         the wrong length, negative or all zero.
 
     Example:
+      >>> import jax
       >>> import jax.numpy as jnp
       >>> import jaxmeans
       >>> X = jnp.array([[0.0, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]])
@@ -89,114 +88,9 @@ def kmeans(
       >>> float(result.inertia)
       1.0
     """
-    X = v.check_data(X)
-    return fit_checked(
-        X,
-        k,
-        key=v.check_key(key),
-        init=init,
-        n_init=n_init,
-        max_iter=max_iter,
-        tol=tol,
-        sample_weight=sample_weight,
-        mesh=mesh,
-    )
-
-
-def fit_checked(
-    X: jax.Array,
-    k,
-    *,
-    key: jax.Array,
-    init,
-    n_init,
-    max_iter,
-    tol,
-    sample_weight,
-    verbose: bool = False,
-    k_name: str = "k",
-    mesh=None,
-) -> KMeansResult:
-    """Check the fit's remaining arguments against a checked ``X`` and ``key``, then run
-    the core once. Shared by :func:`kmeans` and :meth:`jaxmeans.KMeans.fit`."""
-    n, d = X.shape
-    k = v.check_k(k, n, k_name)
-    n_init = v.check_int(n_init, "n_init")
-    max_iter = v.check_int(max_iter, "max_iter")
-    tol = v.check_tol(tol, X.dtype)
-    w = v.check_sample_weight(sample_weight, n, X.dtype)
-    v.check_positive_mass(k, w, k_name)
-    init_mode, init_array = v.check_init(init, k, d, X.dtype)
-    if init_mode == "array":
-        n_init = 1  # every restart would be the same run, as scikit-learn does
-    traced = v.any_traced(X, w, init_array, key, tol)
-    placed = _place_rows(X, w, mesh, traced)
-    if placed is not None:
-        Xp, wp, mesh, axis = placed
-        result = kmeans_sharded_core(
-            Xp,
-            wp,
-            init_array,
-            key,
-            tol,
-            mesh=mesh,
-            axis=axis,
-            n=n,
-            k=k,
-            n_init=n_init,
-            max_iter=max_iter,
-            init_mode=init_mode,
-            n_local_trials=default_n_local_trials(k),
-        )
-        if Xp.shape[0] == n:
-            return result
-        # An uneven split does not exist: the n real labels come back replicated.
-        labels = jax.device_put(result.labels, NamedSharding(mesh, P()))[:n]
-        return result._replace(labels=labels)
-    core = kmeans_programs.for_work(n * d * k * n_init, v.any_traced(X, w, init_array, key, tol))
-    return core(
-        X,
-        w,
-        init_array,
-        key,
-        tol,
-        k=k,
-        n_init=n_init,
-        max_iter=max_iter,
-        init_mode=init_mode,
-        n_local_trials=default_n_local_trials(k),
-        verbose=verbose,
-    )
-
-
-def _place_rows(X, w, mesh, traced: bool):
-    """``(X, w, mesh, axis)`` split by rows for a data-parallel fit, or None for one device.
-
-    ``X`` already split by rows over a mesh is used as it is (``w`` follows it). With a
-    ``mesh``, ``X`` and ``w`` are padded with zero-weight rows to a multiple of the size of
-    the mesh's first axis and split over it.
-    """
-    if traced:
-        if mesh is not None:
-            raise ValueError("mesh cannot be used inside jax.jit or jax.vmap; shard X instead")
-        return None
-    if mesh is None:
-        found = row_axis(X)
-        if found is None:
-            return None
-        mesh, axis = found
-    else:
-        if not isinstance(mesh, Mesh):
-            raise TypeError(f"mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
-        axis = mesh.axis_names[0]
-        size = mesh.shape[axis]
-        pad = -X.shape[0] % size
-        X = jnp.pad(X, ((0, pad), (0, 0)))
-        w = jnp.pad(w, (0, pad))
-        X = jax.device_put(X, NamedSharding(mesh, P(axis, None)))
-    # From host memory, so that the same values land on every process's devices.
-    w = jax.device_put(np.asarray(w), NamedSharding(mesh, P(axis)))
-    return X, w, mesh, axis
+    how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol)
+    spec = specify(X, k=k, sample_weight=sample_weight, mesh=mesh, **how)
+    return _run.fit(spec)
 
 
 def kmeans_plusplus(
@@ -225,6 +119,7 @@ def kmeans_plusplus(
       ``(centroids [k, d], indices [k] int32)``: the chosen rows of ``X`` and their indices.
 
     Example:
+      >>> import jax
       >>> import jax.numpy as jnp
       >>> import jaxmeans
       >>> X = jnp.array([[0.0, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]])
@@ -242,7 +137,7 @@ def kmeans_plusplus(
     v.check_positive_mass(k, w)
     trials = default_n_local_trials(k) if n_local_trials is None else n_local_trials
     trials = v.check_int(trials, "n_local_trials")
-    return _kmeans_plusplus_jit(key, X, w, k=k, n_local_trials=trials)
+    return kmeans_plusplus_program(key, X, w, k=k, n_local_trials=trials, tuning=tuning_of(X))
 
 
 def elbow(
@@ -276,7 +171,8 @@ def elbow(
       progress: print a line as each fit stops (from inside the jitted loop).
 
     Returns:
-      :class:`ElbowResult`; ``knee`` is :func:`find_knee` of ``(ks, inertia)``.
+      :class:`ElbowResult`; ``knee`` is :func:`find_knee` of ``(ks, inertia)`` as a
+      ``[] int32`` array, 0 where the curve has no knee.
 
     Raises:
       TypeError, ValueError: as for :func:`kmeans`, and for ``ks`` that is empty, not
@@ -289,72 +185,20 @@ def elbow(
       >>> centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
       >>> X = np.concatenate([c + rng.normal(size=(50, 2)) for c in centres])
       >>> result = jaxmeans.elbow(X, range(1, 7))
-      >>> result.knee
+      >>> int(result.knee)
       3
       >>> bool(np.all(np.diff(result.inertia) <= 0))
       True
     """
-    X = v.check_data(X)
-    n, d = X.shape
-    ks_arr = v.check_ks(ks, n)
-    k_max = int(ks_arr[-1])
-    n_init = v.check_int(n_init, "n_init")
-    max_iter = v.check_int(max_iter, "max_iter")
-    tol = v.check_tol(tol, X.dtype)
-    w = v.check_sample_weight(sample_weight, n, X.dtype)
-    v.check_positive_mass(k_max, w, "max(ks)")
-    init_mode, init_array = v.check_init(init, k_max, d, X.dtype)
-    key = v.check_key(key)
-    if init_mode == "array":
-        n_init = 1
-    ks_jnp = jnp.asarray(ks_arr)
-    traced = v.any_traced(X, w, init_array, key, tol)
-    placed = _place_rows(X, w, None, traced)
-    if placed is not None:
-        Xp, wp, mesh, axis = placed
-        inertia, centroids, labels, n_iter, converged = elbow_sharded_core(
-            Xp,
-            wp,
-            ks_jnp,
-            init_array,
-            key,
-            tol,
-            mesh=mesh,
-            axis=axis,
-            n=n,
-            k_max=k_max,
-            n_init=n_init,
-            max_iter=max_iter,
-            init_mode=init_mode,
-        )
-        return _elbow_result(X, ks_jnp, inertia, centroids, labels, n_iter, converged, scores)
-    slots = sweep_slots(len(ks_arr) * n_init)
-    core = elbow_programs.for_work(n * d * k_max * slots, v.any_traced(X, w, init_array, key, tol))
-    inertia, centroids, labels, n_iter, converged = core(
-        X,
-        w,
-        ks_jnp,
-        init_array,
-        key,
-        tol,
-        k_max=k_max,
-        n_init=n_init,
-        max_iter=max_iter,
-        init_mode=init_mode,
-        slots=slots,
-        progress=bool(progress),
-    )
-    return _elbow_result(X, ks_jnp, inertia, centroids, labels, n_iter, converged, scores)
-
-
-def _elbow_result(X, ks, inertia, centroids, labels, n_iter, converged, scores) -> ElbowResult:
+    how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol)
+    spec = specify(X, ks=ks, sample_weight=sample_weight, **how)
+    ks, inertia, centroids, labels, n_iter, converged = _run.sweep(spec, progress=progress)
     silhouette = None
     if scores:
         k_max = centroids.shape[1]
-        silhouette = jax.vmap(lambda lab: silhouette_core(X, lab, k_max))(labels)
-    return ElbowResult(
-        ks, inertia, centroids, labels, n_iter, converged, _knee(ks, inertia), silhouette
-    )
+        silhouette = jax.vmap(lambda lab: silhouette_core(spec.problem.X, lab, k_max))(labels)
+    knee = knee_index(ks, inertia, jnp.asarray(0.05, inertia.dtype))
+    return ElbowResult(ks, inertia, centroids, labels, n_iter, converged, knee, silhouette)
 
 
 def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
@@ -389,24 +233,8 @@ def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
             f"{tuple(ks_arr.shape)} and {tuple(y.shape)}"
         )
     v.check_finite(y, "inertia")
-    return _knee(ks_arr, y, min_distance)
-
-
-def _knee(ks: jax.Array, inertia: jax.Array, min_distance: float = 0.05):
-    knee = knee_index(ks, inertia, jnp.asarray(min_distance, inertia.dtype))
-    if v.is_concrete(knee):
-        return int(knee) or None
-    return knee
-
-
-@functools.partial(jax.jit, static_argnames=("k", "n_local_trials"))
-def _kmeans_plusplus_jit(key, X, w, *, k, n_local_trials):
-    data = prepare(X, w, k)
-    _, indices = kmeans_plusplus_core(
-        key, data.XT, data.x_sq, data.w, k, n_local_trials, block=data.blocks.shape[2]
-    )
-    # Return the rows themselves, not the centred copies shifted back (bit-exact rows).
-    return X[indices], indices
+    knee = knee_index(ks_arr, y, jnp.asarray(min_distance, y.dtype))
+    return (int(knee) or None) if v.is_concrete(knee) else knee
 
 
 def assign(X: ArrayLike, centroids: ArrayLike) -> tuple[jax.Array, jax.Array]:
@@ -433,8 +261,7 @@ def assign(X: ArrayLike, centroids: ArrayLike) -> tuple[jax.Array, jax.Array]:
     X = v.check_data(X)
     centroids = v.check_data(centroids, "centroids").astype(X.dtype)
     _check_same_features(X, centroids, "centroids")
-    n_blocks, rows = block_layout(X.shape[0], centroids.shape[0])
-    return assign_core(X, centroids, n_blocks=n_blocks, rows=rows)
+    return assign_core(X, centroids, tuning=tuning_of(X))
 
 
 def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:

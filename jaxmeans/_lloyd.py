@@ -12,7 +12,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ._distances import HIGHEST, block_layout, nearest, nearest_in_block, sq_norms, to_blocks
+from ._distances import HIGHEST, nearest, nearest_in_block, sq_norms, to_blocks
+from ._tuning import Tuning
 
 
 class KMeansResult(NamedTuple):
@@ -34,6 +35,42 @@ class KMeansResult(NamedTuple):
     converged: jax.Array
 
 
+class Plan(NamedTuple):
+    """What a fit does, as the core's programs take it: one hashable, static argument.
+
+    Attributes:
+      k: number of clusters; for a sweep, ``max(ks)``.
+      n_init: restarts (1 with an init array: every restart would be the same run, as in
+        scikit-learn).
+      max_iter: iteration limit.
+      init_mode: ``"k-means++"``, ``"random"`` or ``"array"``.
+    """
+
+    k: int
+    n_init: int
+    max_iter: int
+    init_mode: str
+
+
+class Problem(NamedTuple):
+    """The arrays of a fit, as the core's programs take them (a pytree).
+
+    Attributes:
+      X: ``[n, d]`` float points.
+      w: ``[n]`` non-negative weights, not all zero.
+      init: ``[k, d]`` starting centroids when the plan's ``init_mode`` is ``"array"``,
+        else None.
+      key: PRNG key.
+      tol: ``[]`` relative tolerance, scaled by the mean per-feature variance of ``X``.
+    """
+
+    X: jax.Array
+    w: jax.Array
+    init: jax.Array | None
+    key: jax.Array
+    tol: jax.Array
+
+
 class Data(NamedTuple):
     """Centred, padded data shared by every restart and every k of a fit.
 
@@ -52,13 +89,19 @@ class Data(NamedTuple):
 
 
 def prepare(
-    X: jax.Array, w: jax.Array, k: int, lanes: int = 1, mean: jax.Array | None = None
+    X: jax.Array,
+    w: jax.Array,
+    *,
+    k: int,
+    tuning: Tuning,
+    lanes: int = 1,
+    mean: jax.Array | None = None,
 ) -> Data:
     """Centre ``X`` on its (unweighted) mean, as scikit-learn does, and lay out row blocks
     sized for ``k`` centroids in each of ``lanes`` vmapped fits. ``mean``: the shift to
     remove instead (a data-parallel fit passes the mean of all shards)."""
     n, d = X.shape
-    n_blocks, rows = block_layout(n, k, lanes)
+    n_blocks, rows = tuning.block_layout(n, k, lanes)
     mean = jnp.mean(X, axis=0) if mean is None else mean
     Xc = X - mean[None, :]
     pad = n_blocks * rows - n
@@ -69,21 +112,7 @@ def prepare(
     return Data(Xp, Xp.T, blocks, Xw1, wp, sq_norms(Xp), mean, n)
 
 
-# Up to this many centroids the per-block sums are a one-hot GEMM; above it, a scatter
-# (segment_sum), whose O(rows x d) work does not grow with k as the GEMM's O(rows x k x d)
-# does. On XLA:CPU the scatter was as fast or faster at every k measured (single fits at
-# k = 10, 12, 24, 32 and the vmapped elbow sweep), so CPUs always scatter. On GPUs the
-# scatter's atomic adds into k rows are the slow part and the GEMM is cheap, so there it
-# is always the GEMM. See benchmarks/NOTES.md.
-ONE_HOT_MAX_K = {"cpu": 0}
-
-
-def uses_one_hot_update(k: int) -> bool:
-    """Whether per-cluster sums for ``k`` centroids are a one-hot GEMM (static)."""
-    return k <= ONE_HOT_MAX_K.get(jax.default_backend(), 2**31)
-
-
-def _assign_and_sum(data: Data, centroids: jax.Array, active: jax.Array, labels_old):
+def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning):
     """One pass over the row blocks: labels, whether any changed, and per-cluster sums.
 
     Args:
@@ -107,8 +136,8 @@ def _assign_and_sum(data: Data, centroids: jax.Array, active: jax.Array, labels_
     def block(carry, args):
         acc, changed = carry
         xt, xw1, old, is_real = args
-        labels, _ = nearest_in_block(xt, centroids, c_sq)
-        if uses_one_hot_update(k):
+        labels, _ = nearest_in_block(xt, centroids, c_sq, tuning)
+        if tuning.one_hot_update(k):
             one_hot = (index[:, None] == labels[None, :]).astype(xw1.dtype)
             acc = acc + jnp.dot(one_hot, xw1, precision=HIGHEST)
         else:
@@ -159,19 +188,29 @@ def _any_empty(active, counts):
     return jnp.any(active & (counts <= 0))
 
 
-def _relocate_empty(data: Data, centroids, labels, active, sums, counts, batched: bool, axis=None):
-    """:func:`_relocated`, run only when some cluster is empty.
+def relocation(data: Data, centroids, labels, active, *, lanes: bool, batched: bool, axis=None):
+    """A function ``(sums, counts) -> (sums, counts)`` that runs :func:`_relocated` only when
+    some cluster is empty.
 
-    ``batched`` (static) says the caller runs under ``vmap``. There a ``lax.cond`` would
+    ``lanes``: ``centroids`` is ``[b, k, d]``, a batch of fits this code vmaps itself; one
+    ``lax.cond`` outside the vmap relocates every lane at once when any lane needs it.
+    ``batched`` (a single fit the caller runs under ``vmap``): there a ``lax.cond`` would
     become a select that relocates on every step, so the pass sits in a ``while_loop`` that
     runs once when any lane has an empty cluster (a barrier keeps XLA from hoisting it out
-    as loop-invariant). Unbatched, a ``lax.cond`` does it: the loop's operands cost
-    XLA:CPU a copy of the data per step (10 of 21 ms per step at n=1,000,000, d=2, k=10).
-    :func:`lloyd_steps` avoids both for lanes it batches itself. ``axis``: see
-    :func:`_relocated` (unbatched only).
+    as loop-invariant). Otherwise a ``lax.cond``: as a loop operand the data would cost
+    XLA:CPU a copy per step (10 of 21 ms per step at n=1,000,000, d=2, k=10). ``axis``: see
+    :func:`_relocated` (single fits only).
     """
+    if lanes:
+        per_lane = jax.vmap(lambda c, lab, a, su, co: _relocated(data, c, lab, a, su, co))
+        return lambda sums, counts: lax.cond(
+            _any_empty(active, counts),
+            lambda s: per_lane(centroids, labels, active, *s),
+            lambda s: s,
+            (sums, counts),
+        )
     if not batched:
-        return lax.cond(
+        return lambda sums, counts: lax.cond(
             _any_empty(active, counts),
             lambda s: _relocated(data, centroids, labels, active, *s, axis),
             lambda s: s,
@@ -182,10 +221,38 @@ def _relocate_empty(data: Data, centroids, labels, active, sums, counts, batched
         c, lab, _ = lax.optimization_barrier((centroids, labels, state[2]))
         return *_relocated(data, c, lab, active, state[0], state[1]), jnp.bool_(True)
 
-    state = (sums, counts, jnp.bool_(False))
-    go = _any_empty(active, counts)
-    sums, counts, _ = lax.while_loop(lambda s: go & ~s[2], relocate, state)
-    return sums, counts
+    def run(sums, counts):
+        go = _any_empty(active, counts)
+        state = lax.while_loop(lambda s: go & ~s[2], relocate, (sums, counts, jnp.bool_(False)))
+        return state[0], state[1]
+
+    return run
+
+
+def update(centroids, active, sums, counts, relocate):
+    """The update that ends a Lloyd iteration, for one fit (``[k, d]``) or a batch of fits
+    (``[b, k, d]``): relocate empty clusters, then move each centroid to its cluster's
+    weighted mean (a cluster with no weight stays put).
+
+    Args:
+      sums, counts: per-cluster weighted sums ``[..., k, d]`` and weights ``[..., k]`` of the
+        assignment to ``centroids``.
+      relocate: from :func:`relocation`.
+
+    Returns:
+      ``(new_centroids, shift, energy)``: ``shift`` the sum of squared centroid moves and
+      ``energy`` the inertia of ``centroids`` up to ``sum(w * ||x||^2)`` (for progress
+      output; XLA drops it when unused), one per fit.
+    """
+    # sum_i w_i ||x_i - c_j||^2 = sum_i w_i ||x_i||^2 - 2 c_j.S_j + W_j ||c_j||^2, per cluster.
+    c_sq = jnp.where(active, jnp.sum(centroids * centroids, axis=-1), 0.0)
+    energy = jnp.sum(counts * c_sq, axis=-1) - 2.0 * jnp.sum(centroids * sums, axis=(-2, -1))
+    sums, counts = relocate(sums, counts)
+    filled = counts > 0
+    safe = jnp.where(filled, counts, 1.0)
+    new = jnp.where(filled[..., None], sums / safe[..., None], centroids)
+    shift = jnp.sum((new - centroids) ** 2, axis=(-2, -1))
+    return new, shift, energy
 
 
 def lloyd_step(
@@ -193,71 +260,42 @@ def lloyd_step(
     centroids: jax.Array,
     labels_old: jax.Array,
     active: jax.Array,
+    *,
+    tuning: Tuning,
     batched: bool = False,
     axis=None,
 ):
     """One Lloyd iteration: assign, average, relocate empty clusters.
 
-    With ``axis`` (a mesh axis name, inside ``shard_map``) ``data`` holds this device's rows
-    and the per-cluster sums, weights and the "labels changed" flag are summed over the
-    devices: the only values that cross them in an iteration.
+    For one fit (``centroids [k, d]``) or for a batch of fits over the same data
+    (``centroids [b, k, d]``, every other argument and result with a leading ``[b]``), whose
+    assignment runs vmapped and whose relocation runs for all lanes at once, only when one
+    needs it. With ``axis`` (a mesh axis name, inside ``shard_map``; single fits) ``data``
+    holds this device's rows and the per-cluster sums, weights and the "labels changed"
+    flag are summed over the devices: the only values that cross them in an iteration.
 
     Args:
       data: from :func:`prepare`.
-      centroids: ``[k, d]`` centred centroids; rows where ``active`` is False are padding,
-        never assigned, moved or relocated into.
+      centroids: centred centroids; rows where ``active`` is False are padding, never
+        assigned, moved or relocated into.
       labels_old: ``[n_pad] int32`` labels of the previous iteration (-1 before the first).
       active: ``[k] bool``.
+      tuning, batched: static; see :func:`relocation`.
 
     Returns:
-      ``(new_centroids [k, d], labels [n_pad] int32, strict, shift, energy)``: ``labels``
-      against the given centroids, ``strict`` when they equal ``labels_old`` on every real
-      row, ``shift`` the sum of squared centroid moves, and ``energy`` the inertia of the
-      given centroids up to ``sum(w * ||x||^2)`` (for progress output; XLA drops it when
-      unused).
+      ``(new_centroids, labels [n_pad] int32, strict, shift, energy)``: ``labels`` against
+      the given centroids, ``strict`` when they equal ``labels_old`` on every real row, and
+      ``shift``, ``energy`` from :func:`update`.
     """
-    labels, changed, sums, counts = _assign_and_sum(data, centroids, active, labels_old)
+    lanes = centroids.ndim == 3
+    one = lambda c, lab, a: _assign_and_sum(data, c, a, lab, tuning)  # noqa: E731
+    labels, changed, sums, counts = (jax.vmap(one) if lanes else one)(centroids, labels_old, active)
     if axis is not None:
         sums, counts = lax.psum((sums, counts), axis)
         changed = lax.psum(changed.astype(jnp.int32), axis) > 0
-    # sum_i w_i ||x_i - c_j||^2 = sum_i w_i ||x_i||^2 - 2 c_j.S_j + W_j ||c_j||^2, per cluster.
-    c_sq = jnp.where(active, sq_norms(centroids), 0.0)
-    energy = jnp.sum(counts * c_sq) - 2.0 * jnp.sum(centroids * sums)
-    sums, counts = _relocate_empty(data, centroids, labels, active, sums, counts, batched, axis)
-    new = means(centroids, sums, counts)
-    shift = jnp.sum((new - centroids) ** 2)
+    relocate = relocation(data, centroids, labels, active, lanes=lanes, batched=batched, axis=axis)
+    new, shift, energy = update(centroids, active, sums, counts, relocate)
     return new, labels, ~changed, shift, energy
-
-
-def lloyd_steps(data: Data, centroids: jax.Array, labels_old: jax.Array, active: jax.Array):
-    """:func:`lloyd_step` for a batch of fits ``[b, ...]`` over the same data.
-
-    The assignment runs vmapped; the relocation pass runs, for every lane at once, only when
-    some lane has an empty cluster (a ``lax.cond`` outside the ``vmap``).
-    """
-    labels, changed, sums, counts = jax.vmap(lambda c, lab, a: _assign_and_sum(data, c, a, lab))(
-        centroids, labels_old, active
-    )
-    c_sq = jnp.where(active, jnp.sum(centroids * centroids, axis=2), 0.0)
-    energy = jnp.sum(counts * c_sq, axis=1) - 2.0 * jnp.sum(centroids * sums, axis=(1, 2))
-    sums, counts = lax.cond(
-        _any_empty(active, counts),
-        lambda s: jax.vmap(lambda c, lab, a, su, co: _relocated(data, c, lab, a, su, co))(
-            centroids, labels, active, *s
-        ),
-        lambda s: s,
-        (sums, counts),
-    )
-    new = jax.vmap(means)(centroids, sums, counts)
-    shift = jnp.sum((new - centroids) ** 2, axis=(1, 2))
-    return new, labels, ~changed, shift, energy
-
-
-def means(centroids, sums, counts):
-    """New centroids: each cluster's weighted mean; a cluster with no weight stays put."""
-    filled = counts > 0
-    safe = jnp.where(filled, counts, 1.0)
-    return jnp.where(filled[:, None], sums / safe[:, None], centroids)
 
 
 def report(n_iter, inertia, strict, shift, tol_abs):
@@ -280,13 +318,13 @@ def report(n_iter, inertia, strict, shift, tol_abs):
     )
 
 
-def finish(data: Data, centroids: jax.Array, active: jax.Array):
+def finish(data: Data, centroids: jax.Array, active: jax.Array, tuning: Tuning):
     """Labels of the real rows against ``centroids`` and the exact weighted inertia.
 
     Returns:
       ``(labels [n] int32, inertia [])``.
     """
-    labels, _ = nearest(data.blocks, centroids, active)
+    labels, _ = nearest(data.blocks, centroids, active, tuning)
     return labels[: data.n], inertia_of(data, centroids, labels)
 
 
@@ -307,9 +345,11 @@ class _LoopState(NamedTuple):
 def lloyd(
     data: Data,
     init: jax.Array,
+    *,
     n_active: jax.Array,
     tol_abs: jax.Array,
     max_iter: int,
+    tuning: Tuning,
     verbose: bool = False,
     batched: bool = False,
     axis=None,
@@ -325,7 +365,7 @@ def lloyd(
 
     With ``verbose`` (static), prints each iteration's inertia from inside the loop, as
     scikit-learn's ``verbose=1`` does, and how the loop stopped. ``batched`` (static): the
-    caller runs this under ``vmap`` (see :func:`_relocate_empty`). ``axis`` (static): the
+    caller runs this under ``vmap`` (see :func:`relocation`). ``axis`` (static): the
     mesh axis the rows are split over, inside ``shard_map`` (see :func:`lloyd_step`); the
     inertia is then summed over devices and the labels are this device's.
 
@@ -337,7 +377,7 @@ def lloyd(
 
     def body(s: _LoopState) -> _LoopState:
         new, labels, strict, shift, energy = lloyd_step(
-            data, s.centroids, s.labels, active, batched, axis
+            data, s.centroids, s.labels, active, tuning=tuning, batched=batched, axis=axis
         )
         if verbose:
             report(s.n_iter, base + energy, strict, shift, tol_abs)
@@ -346,7 +386,7 @@ def lloyd(
     no_labels = jnp.full(data.X.shape[0], -1, jnp.int32)
     start = _LoopState(jnp.int32(0), init, no_labels, jnp.bool_(False))
     end = lax.while_loop(lambda s: (s.n_iter < max_iter) & ~s.done, body, start)
-    labels, inertia = finish(data, end.centroids, active)
+    labels, inertia = finish(data, end.centroids, active, tuning)
     if axis is not None:
         inertia = lax.psum(inertia, axis)
     return KMeansResult(end.centroids, labels, inertia, end.n_iter, end.done)

@@ -8,22 +8,21 @@ takes one batch at a time. The arithmetic of a step is :func:`jaxmeans._minibatc
 
 from __future__ import annotations
 
-import mmap
-import os
-
+import jax
 import numpy as np
 
 from . import _validation as v
-from ._estimator import KMeans, _seed_key
+from ._base import KMeansBase, random_seed
 from ._functional import kmeans_plusplus
-from ._init import default_n_local_trials
 from ._minibatch import minibatch_step
+from ._rows import read_rows, release
+from ._spec import check_settings
 
 # Rows per chunk when labelling a whole (possibly memory-mapped) dataset after fit.
 _LABEL_CHUNK = 65536
 
 
-class MiniBatchKMeans(KMeans):
+class MiniBatchKMeans(KMeansBase):
     """Mini-batch k-means with scikit-learn's semantics and interface.
 
     Each step draws ``batch_size`` rows (with replacement), assigns them to the nearest
@@ -78,19 +77,19 @@ class MiniBatchKMeans(KMeans):
         random_state=None,
         verbose=0,
     ):
-        super().__init__(
-            n_clusters,
-            init=init,
-            n_init=n_init,
-            max_iter=max_iter,
-            tol=tol,
-            random_state=random_state,
-            verbose=verbose,
-        )
+        self.n_clusters = n_clusters
+        self.init = init
+        self.max_iter = max_iter
         self.batch_size = batch_size
         self.max_no_improvement = max_no_improvement
         self.init_size = init_size
+        self.n_init = n_init
         self.reassignment_ratio = reassignment_ratio
+        self.random_state = random_state
+        self.verbose = verbose
+        self.tol = tol
+
+    _auto_n_init_random = 3
 
     # -- reading rows ------------------------------------------------------------------------
 
@@ -112,13 +111,24 @@ class MiniBatchKMeans(KMeans):
         """Checked float rows ``X[index]``, read in sorted order (kind to files)."""
         order = np.argsort(index, kind="stable")
         rows = np.empty((len(index), X.shape[1]), dtype=np.float64)
-        rows[order] = _read_rows(X, index[order])
+        rows[order] = read_rows(X, index[order])
         return np.asarray(v.check_data(rows, "X"))
 
     def _params(self, n: int, d: int):
-        k = v.check_int(self.n_clusters, "n_clusters")
+        """``(settings, batch, init_size)`` checked for ``n`` rows of ``d`` features."""
+        settings = check_settings(
+            n,
+            d,
+            v.float_dtype(np.float64),
+            k=self.n_clusters,
+            init=self.init,
+            n_init=self._n_init(),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            key=None,  # batches and seeds come from random_state's NumPy generator
+            k_name="n_clusters",
+        )
         batch = v.check_int(self.batch_size, "batch_size")
-        v.check_int(self.max_iter, "max_iter")
         ratio = float(self.reassignment_ratio)
         if not ratio >= 0:
             raise ValueError(f"reassignment_ratio (={self.reassignment_ratio}) must be >= 0")
@@ -127,40 +137,38 @@ class MiniBatchKMeans(KMeans):
         init_size = (
             3 * batch if self.init_size is None else v.check_int(self.init_size, "init_size")
         )
-        init_size = min(max(init_size, 3 * k), n)
-        return k, min(batch, n), init_size
+        init_size = min(max(init_size, 3 * settings.plan.k), n)
+        return settings, min(batch, n), init_size
+
+    def _rng(self) -> np.random.Generator:
+        """NumPy's generator for batches and seeds, from ``random_state``."""
+        seed = random_seed(self.random_state)
+        if isinstance(seed, int) and seed < 0:
+            raise ValueError(f"random_state (={seed}) must be >= 0")
+        if not isinstance(seed, int):  # a JAX key: its bits seed the generator
+            seed = np.asarray(jax.random.key_data(seed)).ravel()
+        return np.random.default_rng(seed)
 
     # -- seeding -----------------------------------------------------------------------------
 
-    def _n_seedings(self) -> int:
-        if not isinstance(self.init, str):
-            return 1
-        if isinstance(self.n_init, str):
-            if self.n_init != "auto":
-                raise ValueError(f"n_init must be 'auto' or an int >= 1, got {self.n_init!r}")
-            return 3 if self.init == "random" else 1
-        return v.check_int(self.n_init, "n_init")
-
-    def _seed(self, rows: np.ndarray, w: np.ndarray, k: int, rng) -> np.ndarray:
-        mode, init = v.check_init(self.init, k, rows.shape[1], rows.dtype)
+    def _seed(self, rows: np.ndarray, w: np.ndarray, settings, rng) -> np.ndarray:
+        k, mode = settings.plan.k, settings.plan.init_mode
         if mode == "array":
-            return np.asarray(init)
+            return np.asarray(settings.init)
         if mode == "random":
             return rows[rng.choice(len(rows), k, replace=False, p=w / w.sum())]
-        key = _seed_key(int(rng.integers(0, 2**31 - 1)))
-        centres, _ = kmeans_plusplus(
-            key, rows, k, sample_weight=w, n_local_trials=default_n_local_trials(k)
-        )
+        seed = int(rng.integers(0, 2**31 - 1))
+        centres, _ = kmeans_plusplus(seed, rows, k, sample_weight=w)
         return np.asarray(centres)
 
-    def _best_seed(self, X, n, k, init_size, rng, weights) -> np.ndarray:
+    def _best_seed(self, X, n, settings, init_size, rng, weights) -> np.ndarray:
         """The best of ``n_init`` seedings, each on ``init_size`` random rows, by inertia on
         another ``init_size`` random rows (scikit-learn's rule)."""
-        n_init = self._n_seedings()
+        k = settings.plan.k
         valid = rng.integers(0, n, init_size)
         X_valid, w_valid = self._rows(X, valid), weights(valid)
         best, best_inertia = None, np.inf
-        for _ in range(n_init):
+        for _ in range(settings.plan.n_init):
             idx = rng.integers(0, n, init_size)
             rows, w = self._rows(X, idx), weights(idx)
             if np.count_nonzero(w) < k:
@@ -168,7 +176,7 @@ class MiniBatchKMeans(KMeans):
                     f"n_clusters (={k}) must be <= the rows with positive weight in the "
                     f"seeding sample (={np.count_nonzero(w)})"
                 )
-            centres = self._seed(rows, w, k, rng)
+            centres = self._seed(rows, w, settings, rng)
             zero = np.zeros(k, rows.dtype)
             inertia = float(minibatch_step(centres, zero, X_valid, w_valid)[3])
             if inertia < best_inertia:
@@ -207,7 +215,7 @@ class MiniBatchKMeans(KMeans):
         inertia = 0.0
         for start in range(0, n, _LABEL_CHUNK):
             index = np.arange(start, min(start + _LABEL_CHUNK, n))
-            rows = v.as_array(_read_rows(X, index), "X")
+            rows = v.as_array(read_rows(X, index), "X")
             lab, sq = self._assign(rows)
             labels[start : index[-1] + 1] = np.asarray(lab)
             inertia += float(np.sum(weights(index) * np.asarray(sq, dtype=np.float64)))
@@ -223,24 +231,22 @@ class MiniBatchKMeans(KMeans):
         are read.
         """
         X, n, d = self._source(X)
-        k, batch, init_size = self._params(n, d)
-        if k > n:
-            raise ValueError(f"n_clusters (={k}) must be <= n_samples (={n})")
+        settings, batch, init_size = self._params(n, d)
         w_all = None if sample_weight is None else np.asarray(
             v.check_sample_weight(sample_weight, n, np.float32)
         )  # fmt: skip
         weights = (lambda i: np.ones(len(i), np.float32)) if w_all is None else (lambda i: w_all[i])
-        rng = np.random.default_rng(_seed_int(self.random_state))
-        self._centres_np = self._best_seed(X, n, k, init_size, rng, weights)
-        self._rng, self.n_features_in_ = rng, d
-        self._counts = np.zeros(k, self._centres_np.dtype)
+        rng = self._rng()
+        self._centres_np = self._best_seed(X, n, settings, init_size, rng, weights)
+        self._generator, self.n_features_in_ = rng, d
+        self._counts = np.zeros(settings.plan.k, self._centres_np.dtype)
         self._n_since_last_reassign = 0
-        tol = float(self.tol)
+        tol = float(settings.tol)
         if tol > 0:  # scaled by the variance of a sample, read only when it is used
             sample = self._rows(X, rng.integers(0, n, init_size))
             tol *= float(np.mean(np.var(sample, axis=0)))
         ewa, ewa_min, no_improvement = None, None, 0
-        n_steps = max(1, (v.check_int(self.max_iter, "max_iter") * n) // batch)
+        n_steps = max(1, (settings.plan.max_iter * n) // batch)
         for step in range(n_steps):
             idx = rng.integers(0, n, batch)
             rows, w = self._rows(X, idx), weights(idx)
@@ -274,87 +280,24 @@ class MiniBatchKMeans(KMeans):
         """
         first = not hasattr(self, "cluster_centers_")
         rows = np.asarray(v.check_data(X))
-        _release(X)
+        release(X)
         n, d = rows.shape
-        if not first and d != self.n_features_in_:
-            raise ValueError(
-                f"X has {d} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
+        if not first:
+            self._check_features(d)
         w = np.asarray(v.check_sample_weight(sample_weight, n, rows.dtype))
         if first:
-            k, _, init_size = self._params(n, d)
-            if k > n:
-                raise ValueError(
-                    f"n_clusters (={k}) must be <= n_samples (={n}) in the first partial_fit batch"
-                )
-            rng = np.random.default_rng(_seed_int(self.random_state))
-            centres = self._best_seed(rows, n, k, init_size, rng, lambda i: w[i])
-            self._rng, self._centres_np = rng, centres
-            self._counts = np.zeros(k, centres.dtype)
+            settings, _, init_size = self._params(n, d)
+            rng = self._rng()
+            centres = self._best_seed(rows, n, settings, init_size, rng, lambda i: w[i])
+            self._generator, self._centres_np = rng, centres
+            self._counts = np.zeros(settings.plan.k, centres.dtype)
             self._n_since_last_reassign = 0
             self.n_features_in_, self.n_steps_ = d, 0
         rows = rows.astype(self._centres_np.dtype)
-        self._step(rows, w, self._rng, self._due_for_reassignment(n))
+        self._step(rows, w, self._generator, self._due_for_reassignment(n))
         self.n_steps_ += 1
         self._publish()
         lab, sq = self._assign(v.as_array(rows, "X"))
         self.labels_ = np.asarray(lab)
         self.inertia_ = float(np.sum(w * np.asarray(sq)))
         return self
-
-
-def _seed_int(random_state) -> int | None:
-    """A seed for NumPy's Generator from scikit-learn's ``random_state`` conventions."""
-    if random_state is None:
-        return int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002
-    if isinstance(random_state, np.random.RandomState):
-        return int(random_state.randint(0, 2**31 - 1))
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**31 - 1))
-    return v.check_int(random_state, "random_state", minimum=0)
-
-
-def _release(X) -> None:
-    """Drop a NumPy memmap's pages from this process once read: the file stays in the page
-    cache, but pages a memory map has touched count towards the process's resident memory
-    until released, so a pass over a file larger than memory would otherwise grow it."""
-    mapping = getattr(X, "_mmap", None)
-    if mapping is None and isinstance(getattr(X, "base", None), mmap.mmap):
-        mapping = X.base
-    if isinstance(mapping, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-        try:
-            mapping.madvise(mmap.MADV_DONTNEED)
-        except (OSError, ValueError):
-            pass
-
-
-def _read_rows(X, index: np.ndarray) -> np.ndarray:
-    """``X[index]`` as float64 for sorted ``index``.
-
-    From a whole C-ordered ``np.memmap`` (``np.load(..., mmap_mode="r")``) the rows are read
-    from its file with ``os.pread``, runs of consecutive rows at once: touching a memory
-    map maps whole page-cache folios (2 MiB each on this kernel) into the process, so 64
-    random rows grew resident memory by 128 MB. Anything else is indexed, and a memory map
-    behind it released afterwards.
-    """
-    name = getattr(X, "filename", None)
-    if isinstance(X, np.memmap) and name and isinstance(X.base, mmap.mmap) and X.flags.c_contiguous:
-        row_bytes = X.shape[1] * X.itemsize
-        out = np.empty((len(index), X.shape[1]), dtype=X.dtype)
-        buffer = out.reshape(-1).view(np.uint8)
-        breaks = np.flatnonzero(np.diff(index) != 1) + 1
-        with open(name, "rb", buffering=0) as fh:
-            for run in np.split(np.arange(len(index)), breaks):
-                first, count = int(index[run[0]]), len(run)
-                got = os.preadv(
-                    fh.fileno(),
-                    [memoryview(buffer[run[0] * row_bytes : (run[0] + count) * row_bytes])],
-                    X.offset + first * row_bytes,
-                )
-                if got != count * row_bytes:
-                    raise OSError(f"short read from {name}: {got} of {count * row_bytes} bytes")
-        return out.astype(np.float64)
-    rows = np.asarray(X[index], dtype=np.float64)
-    _release(X)
-    return rows

@@ -13,9 +13,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ._compile import jit_two_ways
 from ._init import default_n_local_trials, kmeans_plusplus_core, random_rows_core
-from ._lloyd import Data, finish, lloyd_steps, prepare
+from ._lloyd import Data, Plan, Problem, finish, lloyd_step, prepare
+from ._tuning import Tuning
 
 
 class ElbowResult(NamedTuple):
@@ -29,9 +29,10 @@ class ElbowResult(NamedTuple):
       labels: ``[m, n] int32``, labels in ``[0, ks[i])`` for entry ``i``.
       n_iter: ``[m] int32``, Lloyd iterations of the chosen restart.
       converged: ``[m] bool``.
-      knee: the k at the knee of the curve (:func:`jaxmeans.find_knee`) as a Python int, or
-        None when the curve has no knee. Under ``jit``/``vmap`` it is an ``int32`` array
-        holding the k, or 0 for no knee.
+      knee: ``[] int32``, the k at the knee of the curve (:func:`jaxmeans.find_knee`), or 0
+        when the curve has no knee (every k is >= 1). Always an array, eager or under
+        ``jit``/``vmap``, so the result's pytree structure never depends on the data;
+        ``int(result.knee) or None`` gives a Python int or None.
       silhouette: ``[m]`` float mean silhouette per k when ``scores=True`` (NaN for k=1,
         where it is undefined), else None.
     """
@@ -42,7 +43,7 @@ class ElbowResult(NamedTuple):
     labels: jax.Array
     n_iter: jax.Array
     converged: jax.Array
-    knee: jax.Array | int | None
+    knee: jax.Array
     silhouette: jax.Array | None = None
 
 
@@ -55,28 +56,43 @@ def sweep_slots(n_jobs: int) -> int:
     return max(1, min(n_jobs, 8))
 
 
-def _starts(data: Data, init, keys, k_max: int, init_mode: str):
-    """Centred starting centroids ``[n_init, n_groups, k_max, d]`` for every restart.
+def starts(data: Data, init, keys, plan: Plan, axis=None):
+    """Centred starting centroids ``[n_init, n_groups, k_max, d]`` for every restart, and
+    ``group [k_max + 1] int32``: which of the ``n_groups`` seedings serves each k.
 
     k-means++ draws ``2 + int(ln k)`` candidates per step, so ks with the same count share a
     seeding (it is prefix-stable in k): one run per distinct count, not one per k.
-    Random and array starts are shared by every k outright (one group).
+    Random and array starts are shared by every k outright (one group). With ``axis``
+    (inside ``shard_map``) the seedings are drawn over every device's rows and run one
+    after another.
     """
-    if init_mode == "array":
-        return (init - data.mean[None, :])[None, None]
-    if init_mode == "random":
-        one = lambda key: random_rows_core(key, data.X, data.w, k_max)[0]  # noqa: E731
-        return jax.vmap(one)(keys)[:, None]
-    trials_max = default_n_local_trials(k_max)
-    counts = jnp.arange(default_n_local_trials(1), trials_max + 1)
-    block = data.blocks.shape[2]
+    k_max = plan.k
+    table = [default_n_local_trials(max(k, 1)) for k in range(k_max + 1)]
+    if plan.init_mode == "array":
+        return (init - data.mean[None, :])[None, None], jnp.zeros(k_max + 1, jnp.int32)
+    each = jax.vmap if axis is None else (lambda f: lambda xs: lax.map(f, xs))
+    if plan.init_mode == "random":
+        one = lambda key: random_rows_core(key, data.X, data.w, k_max, axis=axis)[0]  # noqa: E731
+        return each(one)(keys)[:, None], jnp.zeros(k_max + 1, jnp.int32)
+    trials_max = table[-1]
+    counts = jnp.arange(table[1], trials_max + 1)
+    block = data.blocks.shape[2] if axis is None else None
 
     def one(key, trials):
         return kmeans_plusplus_core(
-            key, data.XT, data.x_sq, data.w, k_max, trials_max, trials, block
+            key,
+            data.XT,
+            data.x_sq,
+            data.w,
+            k_max,
+            trials_max,
+            n_trials_used=trials,
+            block=block,
+            axis=axis,
         )[0]
 
-    return jax.vmap(lambda key: jax.vmap(lambda t: one(key, t))(counts))(keys)
+    seeded = each(lambda key: each(lambda t: one(key, t))(counts))(keys)
+    return seeded, jnp.array(table, jnp.int32) - table[1]
 
 
 class _Queue(NamedTuple):
@@ -98,23 +114,16 @@ def _report(stops, ks, restarts, n_iter, converged):
             print(f"  k={int(k)} restart {int(r)}: {how} after {int(it)} iterations", flush=True)
 
 
-@jit_two_ways(("k_max", "n_init", "max_iter", "init_mode", "slots", "progress"))
-def elbow_programs(
-    X: jax.Array,
-    w: jax.Array,
+def sweep_program(
+    problem: Problem,
     ks: jax.Array,
-    init: jax.Array | None,
-    key: jax.Array,
-    tol: jax.Array,
     *,
-    k_max: int,
-    n_init: int,
-    max_iter: int,
-    init_mode: str,
+    plan: Plan,
     slots: int,
+    tuning: Tuning,
     progress: bool = False,
 ):
-    """k-means for every k in ``ks`` (``[m] int32``, increasing, each ``<= k_max``).
+    """k-means for every k in ``ks`` (``[m] int32``, increasing, each ``<= k_max = plan.k``).
 
     Entry ``i`` repeats ``kmeans(X, ks[i], key=key, ...)``: the same key for every k, so
     seedings are shared and the curve is smooth. With an ``init`` array ``[k_max, d]``,
@@ -130,14 +139,14 @@ def elbow_programs(
     Returns:
       ``(inertia [m], centroids [m, k_max, d], labels [m, n], n_iter [m], converged [m])``.
     """
+    X, w, init, key, tol = problem
+    k_max, n_init, max_iter = plan.k, plan.n_init, plan.max_iter
     m = ks.shape[0]
     n_jobs = m * n_init
-    data = prepare(X, w, k_max, lanes=slots)
+    data = prepare(X, w, k=k_max, tuning=tuning, lanes=slots)
     tol_abs = tol * jnp.mean(jnp.var(X, axis=0))
     keys = key[None] if n_init == 1 else jax.random.split(key, n_init)
-    starts = _starts(data, init, keys, k_max, init_mode)
-    group_of = jnp.array([default_n_local_trials(max(k, 1)) for k in range(k_max + 1)])
-    group_of = group_of - default_n_local_trials(1) if starts.shape[1] > 1 else 0 * group_of
+    seeds, group_of = starts(data, init, keys, plan)
 
     # Job j fits ks[job_k[j]] from restart job_r[j]; largest k first.
     job_k = m - 1 - jnp.arange(n_jobs) // n_init
@@ -146,7 +155,7 @@ def elbow_programs(
     def load(job):
         j = jnp.minimum(job, n_jobs - 1)
         k = ks[job_k[j]]
-        return starts[job_r[j], group_of[k]], k
+        return seeds[job_r[j], group_of[k]], k
 
     def active_rows(job):
         k = ks[job_k[jnp.minimum(job, n_jobs - 1)]]
@@ -167,7 +176,9 @@ def elbow_programs(
 
     def body(q: _Queue) -> _Queue:
         active = jax.vmap(active_rows)(q.job)
-        new, labels, strict, shift, _ = lloyd_steps(data, q.centroids, q.labels, active)
+        new, labels, strict, shift, _ = lloyd_step(
+            data, q.centroids, q.labels, active, tuning=tuning
+        )
         n_iter = q.n_iter + 1
         converged = strict | (shift <= tol_abs)
         stops = (converged | (n_iter >= max_iter)) & (q.job < n_jobs)
@@ -196,13 +207,18 @@ def elbow_programs(
     def finish_entry(i):
         # Final labels and exact inertia of entry i's restarts; keep the best (first on ties).
         jobs = (m - 1 - i) * n_init + jnp.arange(n_init)
-        labels, inertia = jax.vmap(lambda j: finish(data, q.out_centroids[j], active_rows(j)))(jobs)
+        labels, inertia = jax.vmap(
+            lambda j: finish(data, q.out_centroids[j], active_rows(j), tuning)
+        )(jobs)
         b = jnp.argmin(inertia)
         return inertia[b], labels[b], jobs[b]
 
     inertia, labels, best = lax.map(finish_entry, jnp.arange(m))
     centroids = q.out_centroids[best] + data.mean[None, None, :]
     return inertia, centroids, labels, q.out_n_iter[best], q.out_converged[best]
+
+
+SWEEP_STATIC = ("plan", "slots", "tuning", "progress")
 
 
 @jax.jit

@@ -7,14 +7,14 @@ at all (a temporary file in the same folder, then a rename).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 
 import numpy as np
+
+from ._files import atomic_write, save_figure
 
 
 class UsageError(Exception):
@@ -26,39 +26,10 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-@contextlib.contextmanager
-def _atomic(path: str, mode: str = "w"):
-    """Open a temporary file beside ``path``; rename it over ``path`` only on success."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UsageError(f"cannot write {path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".jaxmeans-", suffix=os.path.splitext(path)[1], dir=folder)
-    try:
-        with os.fdopen(fd, mode) as fh:
-            yield fh
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
-
-
-def _save_figure(fig, path: str) -> None:
-    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
-    with _atomic(path, "wb") as fh:
-        fig.savefig(fh, format=fmt, bbox_inches="tight", dpi=100)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-
-
 def _write_csv(path: str, header: list[str], rows) -> None:
     import csv
 
-    with _atomic(path, "w") as fh:
+    with atomic_write(path, "w") as fh:
         out = csv.writer(fh)
         out.writerow(header)
         out.writerows(rows)
@@ -118,7 +89,7 @@ def _fit(args) -> int:
             feature_names=columns[:2],
             title=f"k-means, k = {args.k}",
         )
-        _save_figure(ax.figure, args.plot)
+        save_figure(ax.figure, args.plot)
         print(f"wrote plot to {args.plot}")
     return 0
 
@@ -164,17 +135,18 @@ def _elbow(args) -> int:
         )
         shown = "" if score is None else f"{score:.4f}"
         print(f"{k:>3}  {float(result.inertia[i]):>14.6g}  {shown:>10}")
-    print(f"knee: {result.knee if result.knee is not None else 'none found'}")
+    knee = int(result.knee) or None
+    print(f"knee: {knee if knee is not None else 'none found'}")
     if args.json:
-        payload = {"file": args.file, "knee": result.knee, "curve": rows}
-        with _atomic(args.json, "w") as fh:
+        payload = {"file": args.file, "knee": knee, "curve": rows}
+        with atomic_write(args.json, "w") as fh:
             json.dump(payload, fh, indent=2, allow_nan=False)
         print(f"wrote {args.json}")
     if args.plot:
         _use_agg()
         from . import plot
 
-        _save_figure(plot.elbow(result).figure, args.plot)
+        save_figure(plot.elbow(result).figure, args.plot)
         print(f"wrote plot to {args.plot}")
     return 0
 

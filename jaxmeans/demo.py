@@ -28,7 +28,7 @@ def run(out_dir: str, log: Callable[[str], None] = print) -> dict:
     import matplotlib.pyplot as plt
 
     from . import KMeans, elbow, kmeans, plot
-    from .cli import _save_figure
+    from ._files import save_figure
     from .datasets import load_blobs, load_iris
     from .metrics import confusion_matrix, match_labels
 
@@ -39,7 +39,7 @@ def run(out_dir: str, log: Callable[[str], None] = print) -> dict:
     log("1. The tutorial's blobs (kmeans_blobs.csv, bundled)")
     blobs = load_blobs()
     ax = plot.clusters(blobs.data, blobs.target, title="kmeans_blobs.csv: the true clusters")
-    _save_figure(ax.figure, path("blobs.png"))
+    save_figure(ax.figure, path("blobs.png"))
 
     log("2. k-means with k = 3: k-means++ seeding, Lloyd iterations in one jitted loop")
     fit = kmeans(blobs.data, 3, key=jax.random.key(0), n_init=10)
@@ -50,7 +50,7 @@ def run(out_dir: str, log: Callable[[str], None] = print) -> dict:
     ax = plot.clusters(
         blobs.data, np.asarray(fit.labels), centroids, title="k-means, k = 3 (centroids as squares)"
     )
-    _save_figure(ax.figure, path("clusters.png"))
+    save_figure(ax.figure, path("clusters.png"))
     summary["blobs_inertia"] = float(fit.inertia)
 
     log("3. The elbow curve, k = 1..10 in one vmapped call")
@@ -58,9 +58,10 @@ def run(out_dir: str, log: Callable[[str], None] = print) -> dict:
     for k, inertia, score in zip(curve.ks, curve.inertia, curve.silhouette, strict=True):
         shown = "" if np.isnan(float(score)) else f"silhouette {float(score):.3f}"
         log(f"   k={int(k):2d}  inertia {float(inertia):12.2f}  {shown}")
-    log(f"   knee of the curve: k = {curve.knee}")
-    _save_figure(plot.elbow(curve).figure, path("elbow.png"))
-    summary["knee"] = curve.knee
+    knee = int(curve.knee) or None
+    log(f"   knee of the curve: k = {knee}")
+    save_figure(plot.elbow(curve).figure, path("elbow.png"))
+    summary["knee"] = knee
 
     log("4. KMeans on iris, clusters matched to species (Hungarian method)")
     iris = load_iris()
@@ -75,7 +76,7 @@ def run(out_dir: str, log: Callable[[str], None] = print) -> dict:
     for row in model.cluster_centers_[np.argsort(model.cluster_centers_[:, 0])]:
         log("   " + "  ".join(f"{v:.4f}" for v in row))
     ax = plot.confusion_matrix(cm, labels=iris.target_names)
-    _save_figure(ax.figure, path("iris_confusion.png"))
+    save_figure(ax.figure, path("iris_confusion.png"))
     summary["iris_accuracy"] = accuracy
 
     log("5. 3-D view: clusters beside the true species")
@@ -97,7 +98,7 @@ def run(out_dir: str, log: Callable[[str], None] = print) -> dict:
         class_names=iris.target_names,
         title="Actual species",
     )
-    _save_figure(fig, path("iris_3d.png"))
+    save_figure(fig, path("iris_3d.png"))
 
     log(f"wrote {', '.join(PICTURES)} to {out_dir}")
     summary["pictures"] = [path(name) for name in PICTURES]

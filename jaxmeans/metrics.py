@@ -28,6 +28,21 @@ __all__ = [
 ]
 
 
+_ARGS = """Args:
+      X: ``[n, d]`` data.
+      labels: ``[n]`` integer cluster labels.
+      n_clusters: static upper bound on the labels; required only when labels are traced.
+
+    Returns:
+      ``[]`` float score."""
+
+
+def _score_doc(fun):
+    """Put the scores' shared Args and Returns sections into ``fun``'s docstring."""
+    fun.__doc__ = fun.__doc__.replace("{args}", _ARGS)
+    return fun
+
+
 def _prepare(X, labels, n_clusters, name: str):
     X = v.check_data(X)
     n = X.shape[0]
@@ -53,6 +68,7 @@ def _prepare(X, labels, n_clusters, name: str):
     return X, lab.astype(jnp.int32), v.check_int(n_clusters, "n_clusters")
 
 
+@_score_doc
 def silhouette_score(
     X: ArrayLike, labels: ArrayLike, *, n_clusters: int | None = None
 ) -> jax.Array:
@@ -63,13 +79,7 @@ def silhouette_score(
     ``(b - a) / max(a, b)``, or 0 when it is alone in its cluster. Computed in row blocks:
     memory O(block x n), work O(n^2 d).
 
-    Args:
-      X: ``[n, d]`` data.
-      labels: ``[n]`` integer cluster labels.
-      n_clusters: static upper bound on the labels; required only when labels are traced.
-
-    Returns:
-      ``[]`` float score.
+    {args}
 
     Raises:
       ValueError: fewer than 2 or more than ``n - 1`` clusters (concrete labels).
@@ -84,6 +94,7 @@ def silhouette_score(
     return silhouette_core(X, labels, k)
 
 
+@_score_doc
 def calinski_harabasz_score(
     X: ArrayLike, labels: ArrayLike, *, n_clusters: int | None = None
 ) -> jax.Array:
@@ -92,13 +103,7 @@ def calinski_harabasz_score(
     ``[B / (k - 1)] / [W / (n - k)]`` where ``B`` sums ``n_j ||c_j - mean||^2`` over
     clusters and ``W`` the squared distances of points to their cluster mean.
 
-    Args:
-      X: ``[n, d]`` data.
-      labels: ``[n]`` integer cluster labels.
-      n_clusters: static upper bound on the labels; required only when labels are traced.
-
-    Returns:
-      ``[]`` float score.
+    {args}
 
     Example:
       >>> import jaxmeans.metrics
@@ -110,6 +115,7 @@ def calinski_harabasz_score(
     return calinski_harabasz_core(X, labels, k)
 
 
+@_score_doc
 def davies_bouldin_score(
     X: ArrayLike, labels: ArrayLike, *, n_clusters: int | None = None
 ) -> jax.Array:
@@ -119,13 +125,7 @@ def davies_bouldin_score(
     distance ``M_ij``, the similarity is ``(s_i + s_j) / M_ij``; the index averages each
     cluster's largest similarity.
 
-    Args:
-      X: ``[n, d]`` data.
-      labels: ``[n]`` integer cluster labels.
-      n_clusters: static upper bound on the labels; required only when labels are traced.
-
-    Returns:
-      ``[]`` float score.
+    {args}
 
     Example:
       >>> import jaxmeans.metrics

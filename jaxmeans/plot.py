@@ -105,7 +105,7 @@ def elbow(result, ax=None, *, title: str | None = "Elbow curve"):
     inertia = np.asarray(result.inertia)
     ax = _axes(ax)
     ax.plot(ks, inertia, marker="o", linewidth=3, color="mediumblue", label="inertia")
-    knee = result.knee if result.knee is None else int(result.knee)
+    knee = int(result.knee)
     if knee:
         y = inertia[list(ks).index(knee)]
         ax.axvline(knee, color="crimson", linestyle="--", linewidth=1.5)

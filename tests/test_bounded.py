@@ -6,14 +6,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import sample_rows
+from helpers import sample_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.cluster import KMeans
 
 import jaxmeans
-from jaxmeans._bounded import lloyd_bounded, uses_bounds
+from jaxmeans._bounded import lloyd_bounded
 from jaxmeans._lloyd import lloyd, prepare
+from jaxmeans._tuning import CPU
 
 
 def _blobs(n, d, centres, seed, dtype=np.float32):
@@ -25,10 +26,12 @@ def _blobs(n, d, centres, seed, dtype=np.float32):
 
 @functools.partial(jax.jit, static_argnames=("k", "bounded", "max_iter"))
 def _run(X, w, init, *, k, bounded, max_iter=300):
-    data = prepare(X, w, k)
-    loop = lloyd_bounded if bounded else lloyd
+    data = prepare(X, w, k=k, tuning=CPU)
     tol = jnp.asarray(0.0, X.dtype)
-    return loop(data, init - data.mean[None, :], jnp.int32(k), tol, max_iter)
+    loop = dict(n_active=jnp.int32(k), tol_abs=tol, max_iter=max_iter)
+    if bounded:
+        return lloyd_bounded(data, init - data.mean[None, :], **loop)
+    return lloyd(data, init - data.mean[None, :], tuning=CPU, **loop)
 
 
 def _both(X, init, w=None, max_iter=300):
@@ -112,8 +115,8 @@ def test_bounded_labels_are_the_plain_loops_labels(n, d, k, seed):
 def test_large_k_fits_take_the_bounded_loop_and_match_scikit_learn():
     X = _blobs(3000, 32, 25, 8)
     k = 40
-    assert uses_bounds(k, X.shape[1])
-    assert not uses_bounds(10, X.shape[1]) and not uses_bounds(40, 2)
+    assert CPU.bounded(k, X.shape[1])
+    assert not CPU.bounded(10, X.shape[1]) and not CPU.bounded(40, 2)
     init = sample_rows(X, k, 8)
     sk = KMeans(k, init=init, n_init=1, algorithm="lloyd").fit(X)
     ours = jaxmeans.kmeans(X, k, init=init)

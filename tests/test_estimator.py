@@ -15,7 +15,7 @@ from sklearn.utils.estimator_checks import check_estimator
 
 import jaxmeans
 from jaxmeans import KMeans
-from jaxmeans._estimator import NotFittedError
+from jaxmeans._base import NotFittedError
 
 # The numbers printed in the tutorial for KMeans(n_clusters=3, random_state=42) on iris.
 TUTORIAL_CENTERS = np.array(
@@ -97,12 +97,16 @@ def test_random_state_reproducible_and_none_varies(blobs):
     np.testing.assert_array_equal(c, d)
 
 
-def test_n_init_auto_follows_scikit_learn():
-    assert KMeans(init="k-means++")._effective_n_init() == 1
-    assert KMeans(init="random")._effective_n_init() == 10
-    assert KMeans(init="random", n_init=4)._effective_n_init() == 4
+def test_n_init_auto_follows_scikit_learn(blobs):
+    def centres(**params):
+        return KMeans(6, random_state=3, **params).fit(blobs).cluster_centers_
+
+    # "auto": ten restarts for random starts, one for k-means++ (scikit-learn's rule).
+    np.testing.assert_array_equal(centres(init="random"), centres(init="random", n_init=10))
+    assert not np.array_equal(centres(init="random"), centres(init="random", n_init=1))
+    np.testing.assert_array_equal(centres(), centres(n_init=1))
     with pytest.raises(ValueError, match="n_init must be 'auto' or an int"):
-        KMeans(n_init="many")._effective_n_init()
+        KMeans(n_init="many").fit(blobs)
 
 
 def test_clone_pipeline_and_grid_search(blobs):

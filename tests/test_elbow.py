@@ -4,10 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import count_compiles
 from sklearn.cluster import KMeans
 
 import jaxmeans
-from jaxmeans._sweep import elbow_programs
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +57,15 @@ def test_init_array_gives_each_k_its_first_rows(blobs):
         assert int(sweep.n_iter[i]) == int(single.n_iter)
 
 
-def _compiled_sweeps():
-    return sum(program._cache_size() for program in elbow_programs)
-
-
 def test_one_compilation_serves_any_ks_of_the_same_length_and_maximum(blobs):
     jaxmeans.elbow(blobs, [1, 2, 3, 7])
-    before = _compiled_sweeps()
-    jaxmeans.elbow(blobs, [2, 4, 5, 7], key=1)
-    jaxmeans.elbow(blobs, [1, 3, 6, 7], key=2)
-    assert _compiled_sweeps() == before
-    jaxmeans.elbow(blobs, [1, 2, 3, 8])  # another k_max: a new program
-    assert _compiled_sweeps() == before + 1
+    with count_compiles() as compiles:
+        jaxmeans.elbow(blobs, [2, 4, 5, 7], key=1)
+        jaxmeans.elbow(blobs, [1, 3, 6, 7], key=2)
+    assert compiles == []
+    with count_compiles() as compiles:
+        jaxmeans.elbow(blobs, [1, 2, 3, 8])  # another k_max: a new program
+    assert len(compiles) == 1
 
 
 def test_vmap_over_datasets_matches_a_loop(key):
@@ -81,7 +78,7 @@ def test_vmap_over_datasets_matches_a_loop(key):
         single = jaxmeans.elbow(batch[i], range(1, 5), key=key)
         np.testing.assert_allclose(batched.inertia[i], single.inertia, rtol=1e-5)
         np.testing.assert_array_equal(batched.labels[i], single.labels)
-        assert int(batched.knee[i]) == (single.knee or 0)
+        assert int(batched.knee[i]) == int(single.knee)
 
 
 def test_scores_add_the_silhouette_of_each_k(three_blobs, key):
@@ -101,7 +98,7 @@ def test_single_k_and_weights(blobs):
     sweep = jaxmeans.elbow(blobs, [4], sample_weight=w)
     single = jaxmeans.kmeans(blobs, 4, sample_weight=w)
     assert float(sweep.inertia[0]) == pytest.approx(float(single.inertia), rel=1e-5)
-    assert sweep.knee is None  # one point has no knee
+    assert int(sweep.knee) == 0  # one point has no knee
 
 
 @pytest.mark.parametrize(
@@ -150,3 +147,13 @@ def test_find_knee_validates():
         jaxmeans.find_knee([1, 2, 3], [1.0, 2.0])
     with pytest.raises(ValueError, match="inertia contains NaN"):
         jaxmeans.find_knee([1, 2, 3], [1.0, np.nan, 2.0])
+
+
+def test_result_has_one_pytree_structure_eager_and_under_jit(blobs, key):
+    eager = jaxmeans.elbow(blobs, [1, 2, 3], key=key)
+    flat = jaxmeans.elbow(blobs[:, :1] * 0 + 1, [1, 2, 3], key=key)  # no knee at all
+    jitted = jax.jit(lambda X: jaxmeans.elbow(X, [1, 2, 3], key=key))(blobs)
+    assert jax.tree.structure(eager) == jax.tree.structure(jitted)
+    assert jax.tree.structure(flat) == jax.tree.structure(eager)
+    assert eager.knee.dtype == jnp.int32 and eager.knee.shape == ()
+    assert int(flat.knee) == 0 and int(jitted.knee) == int(eager.knee)

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import jaxmeans
-from jaxmeans._distances import block_layout
+from jaxmeans._tuning import CPU
 
 
 def _brute(X, C):
@@ -59,7 +59,7 @@ def test_assign_breaks_ties_to_the_lowest_index():
 
 @given(n=st.integers(1, 3_000_000), k=st.integers(1, 5000))
 def test_block_layout_covers_every_row_with_little_padding(n, k):
-    n_blocks, rows = block_layout(n, k)
+    n_blocks, rows = CPU.block_layout(n, k)
     assert n_blocks * rows >= n
     assert n_blocks * rows - n < 8 * n_blocks + rows  # less than one block plus alignment
     assert rows <= max(64, min(8192, 2**19 // k)) + 7  # one block's distances stay small

@@ -7,6 +7,7 @@ from sklearn.datasets import make_blobs
 
 import jaxmeans
 from jaxmeans import MiniBatchKMeans
+from jaxmeans._rows import read_rows
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +128,6 @@ def test_bad_fit_arguments(blobs12):
 
 
 def test_rows_of_a_memory_map_are_read_without_mapping_the_file(tmp_path):
-    from jaxmeans._streaming import _read_rows
 
     path = tmp_path / "big.npy"
     data = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(400_000, 40))
@@ -144,11 +144,11 @@ def test_rows_of_a_memory_map_are_read_without_mapping_the_file(tmp_path):
             return int(fh.read().split()[1]) * 4096 / 1e6
 
     before = resident_mb()
-    rows = _read_rows(X, index)
+    rows = read_rows(X, index)
     assert resident_mb() - before < 16  # the file is 64 MB
     np.testing.assert_array_equal(rows, np.asarray(X[index], dtype=np.float64))
     view = X[1000:3000]  # not a whole memmap: indexed, same values
-    np.testing.assert_array_equal(_read_rows(view, np.arange(5)), X[1000:1005])
+    np.testing.assert_array_equal(read_rows(view, np.arange(5)), X[1000:1005])
 
 
 def test_scikit_learn_check_estimator():

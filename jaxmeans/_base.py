@@ -1,0 +1,213 @@
+"""What :class:`jaxmeans.KMeans` and :class:`jaxmeans.MiniBatchKMeans` share: scikit-learn's
+parameter protocol, ``random_state`` and ``n_init`` rules, input checks, and the methods of
+a fitted model (``predict``, ``transform``, ``score``).
+
+The protocol is followed without importing scikit-learn, so ``clone``, ``Pipeline`` and
+``GridSearchCV`` work when scikit-learn is installed and nothing needs it when it is not.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _validation as v
+from ._distances import assign_core, pairwise_sq_dists_core
+from ._tuning import tuning_of
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a method needs a fitted estimator.
+
+    When scikit-learn is already imported, the error raised is also an instance of
+    ``sklearn.exceptions.NotFittedError``, so code written for scikit-learn catches it;
+    jaxmeans never imports scikit-learn itself.
+    """
+
+
+def _not_fitted(message: str) -> NotFittedError:
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return NotFittedError(message)
+    both = type("NotFittedError", (NotFittedError, sklearn_exceptions.NotFittedError), {})
+    return both(message)
+
+
+def random_seed(random_state) -> int | jax.Array:
+    """An int seed, or a JAX key, from scikit-learn's ``random_state`` conventions.
+
+    None draws a seed from NumPy's global RandomState (a new result each fit, and
+    ``np.random.seed`` applies, as in scikit-learn); an int is the seed; a NumPy
+    ``RandomState``/``Generator`` gives one; a JAX key is returned as it is.
+    """
+    if random_state is None:
+        return int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    try:
+        return v.check_key(random_state)
+    except TypeError:
+        raise ValueError(
+            f"random_state must be None, an int, a NumPy RandomState/Generator or a JAX "
+            f"key, got {random_state!r}"
+        ) from None
+
+
+def seed_key(random_state) -> jax.Array:
+    """A PRNG key from ``random_state`` (:func:`random_seed`)."""
+    seed = random_seed(random_state)
+    return jax.random.key(seed % 2**32) if isinstance(seed, int) else seed
+
+
+class KMeansBase:
+    """Base of the k-means estimators. Subclasses define ``__init__`` (its parameters are
+    the estimator's), ``fit``, and ``_auto_n_init_random``: the restarts ``n_init="auto"``
+    means for ``init="random"`` (1 for the other inits)."""
+
+    _auto_n_init_random = 10
+
+    # -- scikit-learn's parameter protocol ------------------------------------------------
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return sorted(name for name in signature.parameters if name != "self")
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor parameters, as scikit-learn's ``clone`` and grid search read them."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set constructor parameters; unknown names raise ``ValueError``."""
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {type(self).__name__}. "
+                    f"Valid parameters are: {valid}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = inspect.signature(type(self).__init__).parameters
+        changed = []
+        for name in self._get_param_names():
+            value = getattr(self, name)
+            default = defaults[name].default
+            if isinstance(value, np.ndarray) or not (
+                value is default or (type(value) is type(default) and value == default)
+            ):
+                changed.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __sklearn_tags__(self):
+        # Only scikit-learn calls this, so importing it here adds no dependency.
+        from sklearn.utils import Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type="clusterer",
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float32"]),
+        )
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _n_init(self) -> int:
+        """``n_init`` with "auto" resolved (array inits are one run whatever it says)."""
+        if isinstance(self.n_init, str):
+            if self.n_init != "auto":
+                raise ValueError(f"n_init must be 'auto' or an int >= 1, got {self.n_init!r}")
+            random = isinstance(self.init, str) and self.init == "random"
+            return self._auto_n_init_random if random else 1
+        return v.check_int(self.n_init, "n_init")
+
+    def _check_features(self, d: int) -> None:
+        if d != self.n_features_in_:
+            raise ValueError(
+                f"X has {d} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+
+    def _set_features(self, X_in, d: int) -> None:
+        """Record ``n_features_in_`` and, for a DataFrame, ``feature_names_in_``."""
+        self.n_features_in_ = d
+        names = _feature_names(X_in)
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _validate_X(self, X) -> jax.Array:
+        """``X`` checked for a fitted model's methods."""
+        _check_fitted(self)
+        arr = v.check_data(X)
+        self._check_features(arr.shape[1])
+        return arr
+
+    # -- a fitted model -------------------------------------------------------------------
+
+    def fit_predict(self, X, y=None, sample_weight=None) -> np.ndarray:
+        """Fit and return the labels of ``X``."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def _assign(self, X):
+        return assign_core(X, self._centers.astype(X.dtype), tuning=tuning_of(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Index of the nearest centre for each row of ``X``, ``[n] int32``."""
+        X = self._validate_X(X)
+        return np.asarray(self._assign(X)[0])
+
+    def transform(self, X) -> np.ndarray:
+        """Euclidean distances of each row of ``X`` to each centre, ``[n, n_clusters]``."""
+        X = self._validate_X(X)
+        sq = pairwise_sq_dists_core(X, self._centers.astype(X.dtype))
+        return np.asarray(jnp.sqrt(sq))
+
+    def fit_transform(self, X, y=None, sample_weight=None) -> np.ndarray:
+        """Fit, then the distances of ``X`` to the centres."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X, y=None, sample_weight=None) -> float:
+        """Opposite of the (weighted) inertia of ``X`` against the fitted centres."""
+        X = self._validate_X(X)
+        w = v.check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        _, sq = self._assign(X)
+        return -float(jnp.sum(w * sq))
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_centers", None)  # a device array; rebuilt from cluster_centers_
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "cluster_centers_" in state:
+            self._centers = jnp.asarray(state["cluster_centers_"])
+
+
+def _check_fitted(model) -> None:
+    if not hasattr(model, "cluster_centers_"):
+        raise _not_fitted(
+            f"This {type(model).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator."
+        )
+
+
+def _feature_names(X):
+    """String column names of a DataFrame-like ``X``, else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "shape"):
+        return None
+    names = [str(c) for c in columns] if all(isinstance(c, str) for c in columns) else None
+    return np.asarray(names, dtype=object) if names else None

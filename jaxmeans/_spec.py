@@ -1,0 +1,113 @@
+"""One checked specification of a fit, built in one place at the Python boundary.
+
+:func:`check_settings` checks what a fit is asked to do against the data's size (k or ks,
+init, restarts, iterations, tolerance, key); :func:`specify` adds the data itself, its
+weights, where its rows live and the backend tuning. :func:`jaxmeans.kmeans`,
+:func:`jaxmeans.elbow` and :meth:`jaxmeans.KMeans.fit` consume a :class:`FitSpec`;
+:class:`jaxmeans.MiniBatchKMeans`, which streams its data, consumes the :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+from . import _validation as v
+from ._lloyd import Plan, Problem
+from ._placement import RowSplit, split_rows
+from ._tuning import Tuning, tuning_of
+
+
+class Settings(NamedTuple):
+    """What a fit is asked to do, checked.
+
+    Attributes:
+      plan: the static :class:`Plan`.
+      ks: ``[m] int32`` strictly increasing cluster counts of a sweep, else None.
+      init: ``[k, d]`` starting centroids when ``plan.init_mode == "array"``, else None.
+      tol: ``[]`` relative tolerance (an array, so that it may be traced).
+      key: PRNG key.
+    """
+
+    plan: Plan
+    ks: np.ndarray | None
+    init: jax.Array | None
+    tol: jax.Array
+    key: jax.Array
+
+
+class FitSpec(NamedTuple):
+    """A checked fit: its arrays, what to do with them, and where and how it runs.
+
+    Attributes:
+      problem: the :class:`~jaxmeans._lloyd.Problem`: ``X [n, d]`` (2-D, non-empty, finite
+        where concrete), weights ``w [n]`` (non-negative, not all zero where concrete),
+        ``init``, ``key`` and ``tol`` from the :class:`Settings`.
+      plan: the static :class:`~jaxmeans._lloyd.Plan`.
+      ks: ``[m] int32`` cluster counts of a sweep, else None.
+      rows: a :class:`~jaxmeans._placement.RowSplit` for a data-parallel fit, else None.
+      tuning: the backend :class:`~jaxmeans._tuning.Tuning` of the device ``X`` is on.
+      traced: whether any input is traced (inside the caller's ``jit``/``vmap``).
+    """
+
+    problem: Problem
+    plan: Plan
+    ks: np.ndarray | None
+    rows: RowSplit | None
+    tuning: Tuning
+    traced: bool
+
+
+def check_settings(
+    n: int,
+    d: int,
+    dtype,
+    *,
+    k=None,
+    ks=None,
+    init,
+    n_init,
+    max_iter,
+    tol,
+    key,
+    k_name: str = "k",
+) -> Settings:
+    """Check a fit's settings for ``n`` rows of ``d`` features in ``dtype``.
+
+    Exactly one of ``k`` (a fit) and ``ks`` (a sweep) is given. ``k_name`` names ``k`` in
+    error messages (the estimators say ``n_clusters``).
+    """
+    if ks is not None:
+        ks = v.check_ks(ks, n)
+        k = int(ks[-1])
+    else:
+        k = v.check_k(k, n, k_name)
+    init_mode, init_array = v.check_init(init, k, d, dtype)
+    n_init = v.check_int(n_init, "n_init")
+    if init_mode == "array":
+        n_init = 1
+    plan = Plan(k, n_init, v.check_int(max_iter, "max_iter"), init_mode)
+    return Settings(plan, ks, init_array, v.check_tol(tol, dtype), v.check_key(key))
+
+
+def specify(
+    X,
+    *,
+    sample_weight=None,
+    mesh=None,
+    k_name: str = "k",
+    **settings,
+) -> FitSpec:
+    """Check ``X``, its weights and the settings (:func:`check_settings`) once, and decide
+    where the fit runs: on the device ``X`` is on, or split by rows over a mesh."""
+    X = v.check_data(X)
+    n, d = X.shape
+    checked = check_settings(n, d, X.dtype, k_name=k_name, **settings)
+    w = v.check_sample_weight(sample_weight, n, X.dtype)
+    v.check_positive_mass(checked.plan.k, w, k_name if checked.ks is None else "max(ks)")
+    problem = Problem(X, w, checked.init, checked.key, checked.tol)
+    traced = v.any_traced(problem)
+    rows = split_rows(X, w, mesh, traced)
+    return FitSpec(problem, checked.plan, checked.ks, rows, tuning_of(X), traced)

@@ -1,0 +1,136 @@
+"""Backend tuning: one immutable value per platform, chosen once at the Python boundary.
+
+This is the only module that asks JAX which backend is in use. The boundary reads the
+platform of the device the data is on (:func:`platform_of`), takes its :class:`Tuning`
+(:func:`tuning_for`) and passes it to the core as a static argument, so the jit cache keys
+on it and data placed on a non-default device gets that device's rules.
+
+Every number here was measured (benchmarks/NOTES.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+
+from ._validation import is_concrete
+
+
+@dataclasses.dataclass(frozen=True)
+class Tuning:
+    """How the core lays out and computes a fit on one kind of device (hashable, static).
+
+    Attributes:
+      platform: ``"cpu"``, ``"gpu"``, ``"tpu"``...
+      block_entries: entries of the ``[k, rows]`` distance block live at once, over all
+        vmapped lanes. On CPUs 2**19 float32 values (2 MiB) stay in L2; on accelerators a
+        block is a kernel launch, so blocks are large (2**26 values, 256 MiB).
+      max_block_rows: most rows in one block.
+      min_block_rows: fewest rows in one block (when k is very large).
+      variadic_max_k: up to this many centroids the nearest-centroid search is one
+        (value, index) reduction over the block. Above it XLA:CPU runs that reduction
+        several times slower (k=24: 3.1x two plain reductions), so larger blocks are reduced
+        in chunks of ``chunk_k`` centroids with a running minimum (0.6-0.75x at k=32, 64).
+        Other backends reduce (value, index) pairs natively.
+      chunk_k: centroids per chunk of that reduction.
+      one_hot_max_k: up to this many centroids the per-cluster sums are a one-hot GEMM;
+        above it a scatter (``segment_sum``). On XLA:CPU the scatter was as fast or faster at
+        every k measured, so CPUs always scatter; on GPUs the scatter's atomic adds are the
+        slow part and the GEMM is cheap, so there it is always the GEMM.
+      bounded_min_work: single fits with ``k * d`` at least this (and a scatter update) run
+        the loop with Hamerly's bounds; None: never. On XLA:CPU (100k, 16, 64) bounded took
+        0.66x the plain time, (200k, 8, 64) 1.1x, (1M, 2, 10) 2x. Accelerators keep the
+        plain, fully parallel pass.
+      quick_max_work: problems with ``n * d * k`` (summed over side-by-side fits) up to
+        this compile with LLVM's optimisation off (0.25 s instead of 1.1-1.3 s on XLA:CPU);
+        -1: never.
+    """
+
+    platform: str
+    block_entries: int
+    max_block_rows: int
+    variadic_max_k: int
+    one_hot_max_k: int
+    bounded_min_work: int | None
+    quick_max_work: int
+    min_block_rows: int = 64
+    chunk_k: int = 16
+
+    def block_layout(self, n: int, k: int, lanes: int = 1) -> tuple[int, int]:
+        """Static row blocking for ``n`` points, ``k`` centroids and ``lanes`` vmapped fits.
+
+        Returns:
+          ``(n_blocks, rows)`` with ``n_blocks * rows >= n`` and as little padding as
+          possible; ``rows`` is a multiple of 8 unless a single block holds all ``n`` rows.
+        """
+        per_row = max(k, 1) * max(lanes, 1)
+        target = max(self.min_block_rows, min(self.max_block_rows, self.block_entries // per_row))
+        if n <= target:
+            return 1, n
+        n_blocks = -(-n // target)
+        rows = -(-n // n_blocks)
+        return n_blocks, -(-rows // 8) * 8
+
+    def variadic_reduce(self, k: int) -> bool:
+        """Whether the nearest of ``k`` centroids is found by one (value, index) reduction."""
+        return k <= self.variadic_max_k
+
+    def one_hot_update(self, k: int) -> bool:
+        """Whether per-cluster sums for ``k`` centroids are a one-hot GEMM."""
+        return k <= self.one_hot_max_k
+
+    def bounded(self, k: int, d: int) -> bool:
+        """Whether a single fit of ``k`` centroids in ``d`` dimensions runs with bounds.
+
+        Both loops then add the per-cluster sums with the same scatter, in the same order.
+        """
+        work = self.bounded_min_work
+        return work is not None and k * d >= work and not self.one_hot_update(k)
+
+    def quick_compile(self, work: int) -> bool:
+        """Whether a program of ``work = n * d * k`` takes the quick compile options."""
+        return work <= self.quick_max_work
+
+
+_NEVER = 2**31 - 1
+
+CPU = Tuning(
+    platform="cpu",
+    block_entries=2**19,
+    max_block_rows=8192,
+    variadic_max_k=20,
+    one_hot_max_k=0,
+    bounded_min_work=1024,
+    quick_max_work=2**16,
+)
+
+
+def tuning_for(platform: str) -> Tuning:
+    """The :class:`Tuning` for a platform name (``jax.Device.platform``)."""
+    if platform == "cpu":
+        return CPU
+    return Tuning(
+        platform=platform,
+        block_entries=2**26,
+        max_block_rows=2**20,
+        variadic_max_k=_NEVER,
+        one_hot_max_k=_NEVER,
+        bounded_min_work=None,
+        quick_max_work=-1,
+    )
+
+
+def platform_of(*arrays) -> str:
+    """The platform of the first concrete ``jax.Array`` in ``arrays`` that lives on
+    devices; the default backend for NumPy input and tracers (inside a caller's ``jit``
+    the caller's placement decides, and JAX compiles for the default backend)."""
+    for a in arrays:
+        if isinstance(a, jax.Array) and is_concrete(a):
+            return next(iter(a.devices())).platform
+    return jax.default_backend()
+
+
+def tuning_of(*arrays) -> Tuning:
+    """:func:`tuning_for` the platform the arrays live on."""
+    return tuning_for(platform_of(*arrays))
