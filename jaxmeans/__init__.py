@@ -14,11 +14,15 @@ Public API (everything else is private):
 - :class:`MiniBatchKMeans` — mini-batch k-means for data read a batch at a time.
 - :mod:`datasets` — the tutorial's blobs, iris, ``make_blobs`` and a CSV reader.
 - :mod:`plot` — clusters, elbow curves, confusion matrices, 3-D views (matplotlib).
+- :func:`cache_dir`, :func:`set_cache_dir` — where compiled programs are kept across
+  processes (``JAXMEANS_CACHE_DIR``), or turn that off.
 """
 
 from . import datasets as datasets
 from . import metrics as metrics
 from . import plot as plot
+from ._cache import cache_dir as cache_dir
+from ._cache import set_cache_dir as set_cache_dir
 from ._estimator import KMeans as KMeans
 from ._functional import assign as assign
 from ._functional import elbow as elbow
@@ -26,7 +30,7 @@ from ._functional import find_knee as find_knee
 from ._functional import kmeans as kmeans
 from ._functional import kmeans_plusplus as kmeans_plusplus
 from ._functional import pairwise_sq_dists as pairwise_sq_dists
-from ._lloyd import KMeansResult as KMeansResult
+from ._problem import KMeansResult as KMeansResult
 from ._streaming import MiniBatchKMeans as MiniBatchKMeans
 from ._sweep import ElbowResult as ElbowResult
 
@@ -38,6 +42,7 @@ __all__ = [
     "KMeansResult",
     "MiniBatchKMeans",
     "assign",
+    "cache_dir",
     "datasets",
     "elbow",
     "find_knee",
@@ -46,4 +51,5 @@ __all__ = [
     "metrics",
     "pairwise_sq_dists",
     "plot",
+    "set_cache_dir",
 ]

@@ -13,12 +13,10 @@ import numbers
 import sys
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
+from . import _evaluate
 from . import _validation as v
-from ._distances import assign_core, pairwise_sq_dists_core
-from ._tuning import tuning_of
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -65,7 +63,7 @@ def random_seed(random_state) -> int | jax.Array:
 def seed_key(random_state) -> jax.Array:
     """A PRNG key from ``random_state`` (:func:`random_seed`)."""
     seed = random_seed(random_state)
-    return jax.random.key(seed % 2**32) if isinstance(seed, int) else seed
+    return v.key_from_seed(seed % 2**32) if isinstance(seed, int) else seed
 
 
 class KMeansBase:
@@ -161,18 +159,21 @@ class KMeansBase:
         return self.fit(X, sample_weight=sample_weight).labels_
 
     def _assign(self, X):
-        return assign_core(X, self._centers.astype(X.dtype), tuning=tuning_of(X))
+        """``(labels, sq_dists)`` of checked ``X`` against the centres, as NumPy arrays."""
+        centres = self.cluster_centers_.astype(X.dtype)
+        return _evaluate.assign(X, centres, traced=False, host=True)
 
     def predict(self, X) -> np.ndarray:
         """Index of the nearest centre for each row of ``X``, ``[n] int32``."""
         X = self._validate_X(X)
-        return np.asarray(self._assign(X)[0])
+        return self._assign(X)[0]
 
     def transform(self, X) -> np.ndarray:
         """Euclidean distances of each row of ``X`` to each centre, ``[n, n_clusters]``."""
         X = self._validate_X(X)
-        sq = pairwise_sq_dists_core(X, self._centers.astype(X.dtype))
-        return np.asarray(jnp.sqrt(sq))
+        centres = self.cluster_centers_.astype(X.dtype)
+        sq = _evaluate.sq_dists(X, centres, traced=False, host=True)
+        return np.sqrt(sq)
 
     def fit_transform(self, X, y=None, sample_weight=None) -> np.ndarray:
         """Fit, then the distances of ``X`` to the centres."""
@@ -183,17 +184,7 @@ class KMeansBase:
         X = self._validate_X(X)
         w = v.check_sample_weight(sample_weight, X.shape[0], X.dtype)
         _, sq = self._assign(X)
-        return -float(jnp.sum(w * sq))
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_centers", None)  # a device array; rebuilt from cluster_centers_
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        if "cluster_centers_" in state:
-            self._centers = jnp.asarray(state["cluster_centers_"])
+        return -float(np.sum(np.asarray(w, np.float64) * sq))
 
 
 def _check_fitted(model) -> None:

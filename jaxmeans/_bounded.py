@@ -24,7 +24,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._distances import HIGHEST, sq_norms
-from ._lloyd import Data, KMeansResult, inertia_of, relocation, report, update
+from ._lloyd import inertia_of, relocation, report, update
+from ._problem import Data, KMeansResult
 
 # Above this many centroids the [k, k] centre distances are not formed and only the lower
 # bounds settle rows (still valid, just fewer settled), to keep memory O(n + k).
@@ -161,7 +162,7 @@ def lloyd_bounded(
     )
     return KMeansResult(
         end.centroids,
-        labels[: data.n],
+        labels[: data.size],
         inertia_of(data, end.centroids, labels),
         end.n_iter,
         end.done,

@@ -1,10 +1,11 @@
-"""How the core's programs are jitted and compiled: one :class:`Program` per core function.
+"""How the core's programs are compiled: one :class:`Program` per core function, its
+executables kept by :mod:`jaxmeans._cache`, its compile options chosen by the tuning.
 
-XLA:CPU spends about 1.3 s compiling a whole fit at its default optimisation level; a
-fit of iris then runs in 0.4 ms. With LLVM's optimisation off and XLA's older fusion
-emitter, the same program compiles in 0.25-0.3 s and runs in 0.5-0.7 ms, but a large fit
-runs several times slower (benchmarks/NOTES.md). So small problems (the tuning's
-``quick_max_work``) take the quick compilation.
+XLA:CPU's default optimisation spends 1.2-2.5 s compiling a fit. With LLVM at optimisation
+level 1 and XLA's older fusion emitter (:data:`FAST_COMPILE`) the same program compiles in
+0.7-1.0 s and, for small problems with few clusters, runs as fast; with more clusters or
+more work it runs 2-5x slower (benchmarks/NOTES.md, "Compile options"). The tuning says
+which problems take the fast-compiling options.
 """
 
 from __future__ import annotations
@@ -13,30 +14,43 @@ from collections.abc import Callable
 
 import jax
 
+from . import _cache
 from ._tuning import Tuning
 
-QUICK_OPTIONS = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
+FAST_COMPILE = {"xla_backend_optimization_level": 1, "xla_cpu_use_fusion_emitters": False}
 
 
 class Program:
     """A core function, jitted with its static arguments (``tuning`` always among them).
 
-    Calling it runs the function on the caller's arguments, compiled with the quick options
-    where the problem is small, with the default ones otherwise.
+    Called outside any trace, it runs an executable for the caller's shapes and static
+    arguments from :mod:`jaxmeans._cache` (memory, then disk, then a compilation); inside
+    the caller's own ``jit``/``vmap`` (``traced``) it is the jitted function, inlined into
+    the caller's program. ``callbacks`` names static flags that put host callbacks into the
+    program (progress printing): such executables are kept in memory only.
     """
 
-    def __init__(self, fun: Callable, static_argnames: tuple[str, ...]):
+    def __init__(self, fun: Callable, static_argnames: tuple[str, ...], callbacks=()):
         if "tuning" not in static_argnames:
             raise ValueError(f"{fun.__name__}: the tuning must be a static argument")
-        self.name = fun.__name__
-        self.full = jax.jit(fun, static_argnames=static_argnames)
-        self.quick = jax.jit(fun, static_argnames=static_argnames, compiler_options=QUICK_OPTIONS)
+        self.name = f"{fun.__module__}.{fun.__qualname__}"
+        self.jitted = jax.jit(fun, static_argnames=static_argnames)
+        self.callbacks = tuple(callbacks)
 
-    def pick(self, tuning: Tuning, work: int, traced: bool) -> Callable:
-        """The jitted function for a problem of ``work = n * d * k`` (per side-by-side fit,
-        summed). Compile options only apply to an outermost ``jit``: inside the caller's own
-        ``jit`` or ``vmap`` (``traced``) it is the default one."""
-        return self.quick if tuning.quick_compile(work) and not traced else self.full
+    def options(self, tuning: Tuning, work: int, k: int) -> dict | None:
+        """Compile options for a problem of ``work = n * d * k`` summed over side-by-side
+        fits, with ``k`` centroid rows."""
+        return FAST_COMPILE if tuning.fast_compile(work, k) else None
 
-    def __call__(self, *args, tuning: Tuning, work: int, traced: bool, **static):
-        return self.pick(tuning, work, traced)(*args, tuning=tuning, **static)
+    def __call__(self, *args, tuning: Tuning, work: int, k: int, device, **static):
+        """Run on ``args`` (placed on ``device``, or NumPy arrays for the default device);
+        ``device`` None: inside the caller's trace."""
+        static = dict(static, tuning=tuning)
+        if device is None:
+            return self.jitted(*args, **static)
+        persist = not any(static.get(name) for name in self.callbacks)
+        options = self.options(tuning, work, k)
+        compiled = _cache.get_compiled(
+            self.name, self.jitted, args, static, options, persist=persist, device=device
+        )
+        return compiled(*args)

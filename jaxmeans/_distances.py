@@ -6,8 +6,6 @@ Pure JAX: every function here takes arrays, static sizes and a static
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -36,14 +34,23 @@ def cross_sq_dists(X: jax.Array, Y: jax.Array, x_sq: jax.Array, y_sq: jax.Array)
     return jnp.maximum(x_sq[:, None] + y_sq[None, :] - 2.0 * xy, 0.0)
 
 
-@jax.jit
-def pairwise_sq_dists_core(X: jax.Array, Y: jax.Array) -> jax.Array:
-    """``[n, m]`` squared Euclidean distances, both sets shifted to ``Y``'s mean first.
+def _mean_of_first(Y: jax.Array, m: jax.Array | None) -> jax.Array:
+    """Mean of the first ``m`` rows of ``Y`` (all rows when ``m`` is None)."""
+    if m is None:
+        return jnp.mean(Y, axis=0)
+    real = (jnp.arange(Y.shape[0]) < m)[:, None]
+    return jnp.sum(jnp.where(real, Y, 0.0), axis=0) / m
+
+
+def pairwise_program(X: jax.Array, Y: jax.Array, m: jax.Array | None, *, tuning: Tuning):
+    """``[n, m_rows]`` squared Euclidean distances, both sets shifted to the mean of the
+    first ``m`` rows of ``Y`` first (the rest may be padding). ``tuning`` is unused; it
+    keys the program to its platform.
 
     Distances do not change under a common shift, and shifting to where the data is keeps
     float32 accurate for data far from the origin.
     """
-    shift = jnp.mean(Y, axis=0)
+    shift = _mean_of_first(Y, m)
     Xs, Ys = X - shift[None, :], Y - shift[None, :]
     return cross_sq_dists(Xs, Ys, sq_norms(Xs), sq_norms(Ys))
 
@@ -90,7 +97,13 @@ def nearest_in_block(xb: jax.Array, centroids: jax.Array, c_sq: jax.Array, tunin
     return jnp.minimum(labels, k - 1), best
 
 
-def nearest(blocks: jax.Array, centroids: jax.Array, active: jax.Array, tuning: Tuning):
+def nearest(
+    blocks: jax.Array,
+    centroids: jax.Array,
+    active: jax.Array,
+    tuning: Tuning,
+    used: jax.Array | int | None = None,
+):
     """Nearest active centroid for every point, block by block.
 
     Memory is O(rows x k): one distance block is live at a time.
@@ -99,27 +112,51 @@ def nearest(blocks: jax.Array, centroids: jax.Array, active: jax.Array, tuning: 
       blocks: ``[n_blocks, d, rows]`` points from :func:`to_blocks`.
       centroids: ``[k, d]``.
       active: ``[k] bool``; inactive centroids are never chosen.
+      used: blocks holding real rows (traced); the rest are skipped and get label 0.
 
     Returns:
       ``(labels [n_blocks * rows] int32, partial [n_blocks * rows])`` with
       ``partial + ||x||^2`` the squared distance.
     """
     c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
-    if blocks.shape[0] == 1:
+    n_blocks, _, rows = blocks.shape
+    if n_blocks == 1:
         return nearest_in_block(blocks[0], centroids, c_sq, tuning)
-    labels, partial = lax.map(lambda xb: nearest_in_block(xb, centroids, c_sq, tuning), blocks)
+
+    def one(xb):
+        return nearest_in_block(xb, centroids, c_sq, tuning)
+
+    def block(args):
+        b, xb = args
+        if used is None or isinstance(used, int):
+            return one(xb)
+        skip = lambda xb: (jnp.zeros(rows, jnp.int32), jnp.zeros(rows, xb.dtype))  # noqa: E731
+        return lax.cond(b < used, one, skip, xb)
+
+    labels, partial = lax.map(block, (jnp.arange(n_blocks), blocks))
     return labels.reshape(-1), partial.reshape(-1)
 
 
-@functools.partial(jax.jit, static_argnames=("tuning",))
-def assign_core(X: jax.Array, centroids: jax.Array, *, tuning: Tuning):
-    """Labels and clamped squared distances of ``X`` ``[n, d]`` to ``centroids`` ``[k, d]``."""
-    n = X.shape[0]
-    n_blocks, rows = tuning.block_layout(n, centroids.shape[0])
-    shift = jnp.mean(centroids, axis=0)
+def assign_program(
+    X: jax.Array,
+    centroids: jax.Array,
+    n: jax.Array | None,
+    k: jax.Array | None,
+    *,
+    tuning: Tuning,
+):
+    """Labels and clamped squared distances of ``X`` ``[size, d]`` to ``centroids``
+    ``[k_rows, d]``: only the first ``k`` centroids count and only the row blocks holding the
+    first ``n`` rows are computed (None: all); padding rows get label 0 and distance 0."""
+    size, k_rows = X.shape[0], centroids.shape[0]
+    n_blocks, rows = tuning.block_layout(size, k_rows)
+    active = jnp.ones(k_rows, dtype=bool) if k is None else jnp.arange(k_rows) < k
+    shift = _mean_of_first(centroids, k)
     Xs = X - shift[None, :]
     Cs = centroids - shift[None, :]
-    active = jnp.ones(centroids.shape[0], dtype=bool)
-    labels, partial = nearest(to_blocks(Xs, n_blocks, rows), Cs, active, tuning)
-    sq = jnp.maximum(sq_norms(Xs) + partial[:n], 0.0)
-    return labels[:n], sq
+    used = None if n is None else (n + rows - 1) // rows
+    labels, partial = nearest(to_blocks(Xs, n_blocks, rows), Cs, active, tuning, used)
+    sq = jnp.maximum(sq_norms(Xs) + partial[:size], 0.0)
+    if n is not None:
+        sq = jnp.where(jnp.arange(size) < n, sq, 0.0)
+    return labels[:size], sq

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 
 from . import _run
@@ -75,19 +76,18 @@ class KMeans(KMeansBase):
             sample_weight=sample_weight,
             k_name="n_clusters",
         )
-        result = _run.fit(spec, verbose=bool(verbose))
+        result = _run.fit(spec, verbose=bool(verbose), host=spec.rows is None)
         self._set_features(X, spec.problem.X.shape[1])
         self.cluster_centers_ = np.asarray(result.centroids)
         self.labels_ = _to_host(result.labels)
         self.inertia_ = float(result.inertia)
         self.n_iter_ = int(result.n_iter)
-        self._centers = result.centroids
         return self
 
 
 def _to_host(array) -> np.ndarray:
     """A NumPy copy of ``array``; one split over several processes is gathered from all."""
-    if not array.is_fully_addressable:
+    if isinstance(array, jax.Array) and not array.is_fully_addressable:
         from jax.experimental import multihost_utils
 
         array = multihost_utils.process_allgather(array, tiled=True)

@@ -13,25 +13,37 @@ from jax import lax
 
 from ._bounded import lloyd_bounded
 from ._init import default_n_local_trials, kmeans_plusplus_core, random_rows_core
-from ._lloyd import Data, KMeansResult, Plan, Problem, lloyd, prepare
+from ._lloyd import lloyd
+from ._problem import Data, KMeansResult, Plan, Problem, prepare, variance
 from ._tuning import Tuning
 
 
-def initial_centroids(key, data: Data, init, k: int, init_mode: str, axis=None):
-    """Centred starting centroids ``[k, d]`` for one restart (``init_mode`` static)."""
-    if init_mode == "array":
+def trials_for(k: jax.Array, k_max: int) -> jax.Array:
+    """k-means++ candidates per step, ``2 + int(ln k)``, for a traced ``k <= k_max``."""
+    table = jnp.array([default_n_local_trials(max(j, 1)) for j in range(k_max + 1)], jnp.int32)
+    return table[k]
+
+
+def initial_centroids(key, data: Data, init, k, plan: Plan, axis=None):
+    """Centred starting centroids ``[plan.k, d]`` for one restart of a fit with ``k``
+    clusters (None: ``plan.k``; traced: rows past ``k`` are padding, ignored by the loop)."""
+    if plan.init_mode == "array":
         return init - data.mean[None, :]
-    if init_mode == "random":
-        return random_rows_core(key, data.X, data.w, k, axis=axis)[0]
+    if plan.init_mode == "random":  # the first k of a longer draw are a draw of k
+        return random_rows_core(key, data.X, data.w, plan.k, axis=axis)[0]
+    # With fewer clusters than rows of centroids, the first k centres and the first
+    # 2 + int(ln k) trials of a longer seeding are exactly the seeding of k (prefix-stable).
+    some = {} if k is None else dict(n_trials_used=trials_for(k, plan.k), n_centres=k)
     return kmeans_plusplus_core(
         key,
         data.XT,
         data.x_sq,
         data.w,
-        k,
-        default_n_local_trials(k),
+        plan.k,
+        default_n_local_trials(plan.k),
         block=data.blocks.shape[2],
         axis=axis,
+        **some,
     )[0]
 
 
@@ -43,8 +55,7 @@ def best_of(results: KMeansResult) -> KMeansResult:
 
 def restarts(
     data: Data,
-    init,
-    key: jax.Array,
+    problem: Problem,
     tol_abs: jax.Array,
     *,
     plan: Plan,
@@ -54,20 +65,21 @@ def restarts(
 ) -> KMeansResult:
     """``n_init`` seeded Lloyd runs over prepared data; the best, in the input's coordinates.
 
-    Restart ``i`` uses ``jax.random.split(key, n_init)[i]`` (``key`` itself when
+    Restart ``i`` uses ``jax.random.split(problem.key, n_init)[i]`` (the key itself when
     ``n_init == 1``). Where Hamerly's bounds pay (:meth:`Tuning.bounded`), each restart runs
     the bounded loop and restarts run one after another (``lax.map``): under ``vmap`` the
     bounded loop's data-dependent trip counts would run to the slowest lane. Data-parallel
     fits (``axis``, inside ``shard_map``) also run restarts one after another. Otherwise they
     run side by side under ``vmap``.
     """
-    k, n_init = plan.k, plan.n_init
-    bounded = axis is None and tuning.bounded(k, data.X.shape[1])
+    n_init = plan.n_init
+    bounded = axis is None and tuning.bounded(plan.k, data.X.shape[1])
     sequential = bounded or axis is not None
-    loop = dict(n_active=jnp.int32(k), tol_abs=tol_abs, max_iter=plan.max_iter, verbose=verbose)
+    n_active = jnp.int32(plan.k) if problem.k is None else problem.k
+    loop = dict(n_active=n_active, tol_abs=tol_abs, max_iter=problem.max_iter, verbose=verbose)
 
     def one(key):
-        start = initial_centroids(key, data, init, k, plan.init_mode, axis)
+        start = initial_centroids(key, data, problem.init, problem.k, plan, axis)
         if verbose:
             jax.debug.print("Initialization complete")
         if bounded:
@@ -76,25 +88,26 @@ def restarts(
         return lloyd(data, start, tuning=tuning, batched=batched, axis=axis, **loop)
 
     if n_init == 1:
-        result = one(key)
+        result = one(problem.key)
     else:
-        keys = jax.random.split(key, n_init)
+        keys = jax.random.split(problem.key, n_init)
         result = best_of(lax.map(one, keys) if sequential else jax.vmap(one)(keys))
     return result._replace(centroids=result.centroids + data.mean[None, :])
 
 
 def fit_program(problem: Problem, *, plan: Plan, tuning: Tuning, verbose: bool = False):
-    """Whole k-means fit on one device: centre, run ``n_init`` restarts (keys as in
-    :func:`restarts`), keep the best. ``plan``, ``tuning`` and ``verbose`` are static.
+    """Whole k-means fit on one device: centre the real rows, run ``n_init`` restarts (keys
+    as in :func:`restarts`), keep the best. ``plan``, ``tuning`` and ``verbose`` are static.
 
     Returns:
-      :class:`KMeansResult`.
+      :class:`KMeansResult` with ``centroids [plan.k, d]`` (rows past ``problem.k`` are
+      padding) and ``labels`` for every row of ``problem.X`` (past ``problem.n``: padding).
     """
-    X, w, init, key, tol = problem
+    X, w = problem.X, problem.w
     lanes = 1 if tuning.bounded(plan.k, X.shape[1]) else plan.n_init
-    data = prepare(X, w, k=plan.k, tuning=tuning, lanes=lanes)
-    tol_abs = tol * jnp.mean(jnp.var(X, axis=0))
-    return restarts(data, init, key, tol_abs, plan=plan, tuning=tuning, verbose=verbose)
+    data = prepare(X, w, n=problem.n, k=plan.k, tuning=tuning, lanes=lanes)
+    tol_abs = problem.tol * variance(data)
+    return restarts(data, problem, tol_abs, plan=plan, tuning=tuning, verbose=verbose)
 
 
 FIT_STATIC = ("plan", "tuning", "verbose")

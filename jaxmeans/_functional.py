@@ -8,12 +8,10 @@ import jax.numpy as jnp
 from jax.sharding import Mesh
 from jax.typing import ArrayLike
 
-from . import _run
+from . import _evaluate, _run
 from . import _validation as v
-from ._cluster_scores import silhouette_core
-from ._distances import assign_core, pairwise_sq_dists_core
 from ._init import default_n_local_trials, kmeans_plusplus_program
-from ._lloyd import KMeansResult
+from ._problem import KMeansResult
 from ._spec import specify
 from ._sweep import ElbowResult, knee_index
 from ._tuning import tuning_of
@@ -196,7 +194,7 @@ def elbow(
     silhouette = None
     if scores:
         k_max = centroids.shape[1]
-        silhouette = jax.vmap(lambda lab: silhouette_core(spec.problem.X, lab, k_max))(labels)
+        silhouette = _evaluate.silhouette_per_k(spec.problem.X, labels, k_max, traced=spec.traced)
     knee = knee_index(ks, inertia, jnp.asarray(0.05, inertia.dtype))
     return ElbowResult(ks, inertia, centroids, labels, n_iter, converged, knee, silhouette)
 
@@ -261,7 +259,7 @@ def assign(X: ArrayLike, centroids: ArrayLike) -> tuple[jax.Array, jax.Array]:
     X = v.check_data(X)
     centroids = v.check_data(centroids, "centroids").astype(X.dtype)
     _check_same_features(X, centroids, "centroids")
-    return assign_core(X, centroids, tuning=tuning_of(X))
+    return _evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
 
 
 def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:
@@ -287,7 +285,8 @@ def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:
     Y = v.check_data(Y, "Y")
     dtype = jnp.promote_types(X.dtype, Y.dtype)
     _check_same_features(X, Y, "Y")
-    return pairwise_sq_dists_core(X.astype(dtype), Y.astype(dtype))
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    return _evaluate.sq_dists(X, Y, traced=v.any_traced(X, Y))
 
 
 def _check_same_features(X: jax.Array, other: jax.Array, name: str) -> None:

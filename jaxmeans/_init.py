@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._distances import HIGHEST, sq_norms
-from ._lloyd import prepare
+from ._problem import prepare
 from ._tuning import Tuning
 
 
@@ -92,6 +92,7 @@ def kmeans_plusplus_core(
     n_local_trials: int,
     *,
     n_trials_used: jax.Array | None = None,
+    n_centres: jax.Array | None = None,
     block: int | None = None,
     axis=None,
 ) -> tuple[jax.Array, jax.Array]:
@@ -111,6 +112,8 @@ def kmeans_plusplus_core(
       n_local_trials: static candidates drawn per step.
       n_trials_used: optional traced count ``<= n_local_trials`` of those candidates to
         consider; the result equals a run with ``n_local_trials=n_trials_used``.
+      n_centres: optional traced count ``<= k`` of centres to choose; the rest of the
+        ``k`` rows are zeros. The chosen ones equal a run with ``k=n_centres``.
       block: static block size for sampling, dividing n (default: n, one block).
       axis: inside ``shard_map``, the mesh axis the rows are split over: each draw is made
         over every row of every device (the owning device by the devices' total masses,
@@ -167,7 +170,7 @@ def kmeans_plusplus_core(
         jnp.zeros((k,), jnp.int32),
         jnp.full((n,), jnp.inf, XT.dtype),
     )
-    centres, indices, _ = lax.fori_loop(0, k, step, start)
+    centres, indices, _ = lax.fori_loop(0, k if n_centres is None else n_centres, step, start)
     return centres, indices
 
 

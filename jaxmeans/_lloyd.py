@@ -12,104 +12,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ._distances import HIGHEST, nearest, nearest_in_block, sq_norms, to_blocks
+from ._distances import HIGHEST, nearest, nearest_in_block, sq_norms
+from ._problem import Data, KMeansResult
 from ._tuning import Tuning
-
-
-class KMeansResult(NamedTuple):
-    """Result of :func:`jaxmeans.kmeans`; a pytree, so it passes through ``jit`` and ``vmap``.
-
-    Attributes:
-      centroids: ``[k, d]`` float, cluster centres in the input's coordinates.
-      labels: ``[n] int32``, index of the nearest of ``centroids`` for every point.
-      inertia: ``[]`` float, weighted sum of squared distances of points to their centre.
-      n_iter: ``[] int32``, Lloyd iterations run (update steps, as in scikit-learn).
-      converged: ``[] bool``, True when the labels stopped changing or the centres moved less
-        than the tolerance before ``max_iter`` ran out.
-    """
-
-    centroids: jax.Array
-    labels: jax.Array
-    inertia: jax.Array
-    n_iter: jax.Array
-    converged: jax.Array
-
-
-class Plan(NamedTuple):
-    """What a fit does, as the core's programs take it: one hashable, static argument.
-
-    Attributes:
-      k: number of clusters; for a sweep, ``max(ks)``.
-      n_init: restarts (1 with an init array: every restart would be the same run, as in
-        scikit-learn).
-      max_iter: iteration limit.
-      init_mode: ``"k-means++"``, ``"random"`` or ``"array"``.
-    """
-
-    k: int
-    n_init: int
-    max_iter: int
-    init_mode: str
-
-
-class Problem(NamedTuple):
-    """The arrays of a fit, as the core's programs take them (a pytree).
-
-    Attributes:
-      X: ``[n, d]`` float points.
-      w: ``[n]`` non-negative weights, not all zero.
-      init: ``[k, d]`` starting centroids when the plan's ``init_mode`` is ``"array"``,
-        else None.
-      key: PRNG key.
-      tol: ``[]`` relative tolerance, scaled by the mean per-feature variance of ``X``.
-    """
-
-    X: jax.Array
-    w: jax.Array
-    init: jax.Array | None
-    key: jax.Array
-    tol: jax.Array
-
-
-class Data(NamedTuple):
-    """Centred, padded data shared by every restart and every k of a fit.
-
-    Row arrays have ``n_pad = n_blocks * rows`` rows; rows past ``n`` are zeros with zero
-    weight.
-    """
-
-    X: jax.Array  # [n_pad, d] centred points
-    XT: jax.Array  # [d, n_pad] the same, transposed (for seeding)
-    blocks: jax.Array  # [n_blocks, d, rows] the same, transposed blocks (for assignment)
-    Xw1: jax.Array  # [n_blocks, rows, d + 1] weighted points with the weight appended
-    w: jax.Array  # [n_pad] weights
-    x_sq: jax.Array  # [n_pad] squared norms of X
-    mean: jax.Array  # [d] the shift that was removed
-    n: int
-
-
-def prepare(
-    X: jax.Array,
-    w: jax.Array,
-    *,
-    k: int,
-    tuning: Tuning,
-    lanes: int = 1,
-    mean: jax.Array | None = None,
-) -> Data:
-    """Centre ``X`` on its (unweighted) mean, as scikit-learn does, and lay out row blocks
-    sized for ``k`` centroids in each of ``lanes`` vmapped fits. ``mean``: the shift to
-    remove instead (a data-parallel fit passes the mean of all shards)."""
-    n, d = X.shape
-    n_blocks, rows = tuning.block_layout(n, k, lanes)
-    mean = jnp.mean(X, axis=0) if mean is None else mean
-    Xc = X - mean[None, :]
-    pad = n_blocks * rows - n
-    Xp = jnp.pad(Xc, ((0, pad), (0, 0)))
-    wp = jnp.pad(w, (0, pad))
-    Xw1 = jnp.concatenate([Xp * wp[:, None], wp[:, None]], axis=1).reshape(n_blocks, rows, d + 1)
-    blocks = to_blocks(Xc, n_blocks, rows)
-    return Data(Xp, Xp.T, blocks, Xw1, wp, sq_norms(Xp), mean, n)
 
 
 def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning):
@@ -133,9 +38,9 @@ def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning):
     # Padding rows may flip between equidistant centres: only real rows count as changes.
     real = (jnp.arange(n_blocks * rows) < data.n).reshape(n_blocks, rows)
 
-    def block(carry, args):
+    def pass_block(carry, args):
         acc, changed = carry
-        xt, xw1, old, is_real = args
+        _, xt, xw1, old, is_real = args
         labels, _ = nearest_in_block(xt, centroids, c_sq, tuning)
         if tuning.one_hot_update(k):
             one_hot = (index[:, None] == labels[None, :]).astype(xw1.dtype)
@@ -144,8 +49,15 @@ def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning):
             acc = acc + jax.ops.segment_sum(xw1, labels, num_segments=k)
         return (acc, changed | jnp.any((labels != old) & is_real)), labels
 
+    def block(carry, args):
+        if isinstance(data.used, int):
+            return pass_block(carry, args)
+        # Blocks of padding rows only (past the real rows) are skipped.
+        skip = lambda carry, args: (carry, jnp.zeros(rows, jnp.int32))  # noqa: E731
+        return lax.cond(args[0] < data.used, pass_block, skip, carry, args)
+
     start = (jnp.zeros((k, d + 1), data.X.dtype), jnp.bool_(False))
-    xs = (data.blocks, data.Xw1, labels_old.reshape(n_blocks, rows), real)
+    xs = (jnp.arange(n_blocks), data.blocks, data.Xw1, labels_old.reshape(n_blocks, rows), real)
     (acc, changed), labels = lax.scan(block, start, xs)
     return labels.reshape(-1), changed, acc[:, :d], acc[:, d]
 
@@ -322,10 +234,11 @@ def finish(data: Data, centroids: jax.Array, active: jax.Array, tuning: Tuning):
     """Labels of the real rows against ``centroids`` and the exact weighted inertia.
 
     Returns:
-      ``(labels [n] int32, inertia [])``.
+      ``(labels [size] int32, inertia [])``: labels of the input's rows (padding rows past
+      ``data.n`` included, with unspecified labels).
     """
-    labels, _ = nearest(data.blocks, centroids, active, tuning)
-    return labels[: data.n], inertia_of(data, centroids, labels)
+    labels, _ = nearest(data.blocks, centroids, active, tuning, data.used)
+    return labels[: data.size], inertia_of(data, centroids, labels)
 
 
 def inertia_of(data: Data, centroids: jax.Array, labels: jax.Array) -> jax.Array:
@@ -348,7 +261,7 @@ def lloyd(
     *,
     n_active: jax.Array,
     tol_abs: jax.Array,
-    max_iter: int,
+    max_iter: jax.Array | int,
     tuning: Tuning,
     verbose: bool = False,
     batched: bool = False,

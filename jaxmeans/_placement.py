@@ -27,6 +27,19 @@ class RowSplit(NamedTuple):
     axis: str | tuple[str, ...]
 
 
+def device_of(X) -> jax.Device:
+    """The device a single-device fit of ``X`` runs on: where a ``jax.Array`` already is,
+    else JAX's default device (``jax.default_device`` included)."""
+    if isinstance(X, jax.Array):
+        devices = X.devices()
+        if len(devices) == 1:
+            return next(iter(devices))
+    default = jax.config.jax_default_device
+    if isinstance(default, jax.Device):
+        return default
+    return jax.devices(default)[0] if isinstance(default, str) else jax.devices()[0]
+
+
 def row_axis(X) -> tuple[Mesh, str | tuple[str, ...]] | None:
     """``(mesh, axis)`` when ``X`` is a ``jax.Array`` split by rows over ``axis`` of a mesh
     with more than one device along it and not split by columns; else None."""

@@ -21,7 +21,8 @@ from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from ._fit import best_of, restarts
-from ._lloyd import Data, KMeansResult, Plan, Problem, lloyd, prepare
+from ._lloyd import lloyd
+from ._problem import Data, KMeansResult, Plan, Problem, prepare
 from ._sweep import starts
 from ._tuning import Tuning
 
@@ -46,6 +47,11 @@ def _with_init(problem: Problem, k: int) -> Problem:
     return problem._replace(init=jnp.zeros((k, problem.X.shape[1]), problem.X.dtype))
 
 
+def _specs(axis) -> Problem:
+    """How a problem's arrays are laid out over the mesh: rows split, the rest replicated."""
+    return Problem(P(axis, None), P(axis), P(), P(), P(), P(), None, None)
+
+
 def fit_sharded_program(
     problem: Problem, *, plan: Plan, tuning: Tuning, mesh: Mesh, axis, n: int
 ) -> KMeansResult:
@@ -55,21 +61,19 @@ def fit_sharded_program(
     Returns a :class:`KMeansResult` whose labels ``[n_pad]`` are split like ``X``; the
     rest is replicated.
     """
-    X, w, init, key, tol = _with_init(problem, plan.k)
 
-    def per_shard(Xs, ws, init, key, tol):
-        data, tol_abs = _local_data(Xs, ws, tol, n=n, k=plan.k, tuning=tuning, axis=axis)
-        return restarts(data, init, key, tol_abs, plan=plan, tuning=tuning, axis=axis)
+    def per_shard(p: Problem):
+        data, tol_abs = _local_data(p.X, p.w, p.tol, n=n, k=plan.k, tuning=tuning, axis=axis)
+        return restarts(data, p, tol_abs, plan=plan, tuning=tuning, axis=axis)
 
-    rows_spec, row_spec = P(axis, None), P(axis)
     fit = jax.shard_map(
         per_shard,
         mesh=mesh,
-        in_specs=(rows_spec, row_spec, P(), P(), P()),
-        out_specs=KMeansResult(P(), row_spec, P(), P(), P()),
+        in_specs=(_specs(axis),),
+        out_specs=KMeansResult(P(), P(axis), P(), P(), P()),
         check_vma=False,
     )
-    return fit(X, w, init, key, tol)
+    return fit(_with_init(problem, plan.k))
 
 
 def sweep_sharded_program(
@@ -82,14 +86,13 @@ def sweep_sharded_program(
     Returns ``(inertia [m], centroids [m, k_max, d], labels [m, n_pad], n_iter [m],
     converged [m])`` with the labels split like ``X``.
     """
-    X, w, init, key, tol = _with_init(problem, plan.k)
 
-    def per_shard(Xs, ws, ks, init, key, tol):
-        data, tol_abs = _local_data(Xs, ws, tol, n=n, k=plan.k, tuning=tuning, axis=axis)
+    def per_shard(p: Problem, ks):
+        data, tol_abs = _local_data(p.X, p.w, p.tol, n=n, k=plan.k, tuning=tuning, axis=axis)
         # Starts for every restart, shared by all ks, as in the single-device sweep.
-        keys = key[None] if plan.n_init == 1 else jax.random.split(key, plan.n_init)
-        seeds, group = starts(data, init, keys, plan, axis=axis)
-        loop = dict(tol_abs=tol_abs, max_iter=plan.max_iter, tuning=tuning, axis=axis)
+        keys = p.key[None] if plan.n_init == 1 else jax.random.split(p.key, plan.n_init)
+        seeds, group = starts(data, p.init, keys, plan, axis=axis)
+        loop = dict(tol_abs=tol_abs, max_iter=p.max_iter, tuning=tuning, axis=axis)
 
         def fit_k(k):
             runs = lax.map(lambda s: lloyd(data, s, n_active=k, **loop), seeds[:, group[k]])
@@ -101,11 +104,11 @@ def sweep_sharded_program(
     fit = jax.shard_map(
         per_shard,
         mesh=mesh,
-        in_specs=(P(axis, None), P(axis), P(), P(), P(), P()),
+        in_specs=(_specs(axis), P()),
         out_specs=(P(), P(), P(None, axis), P(), P()),
         check_vma=False,
     )
-    return fit(X, w, ks, init, key, tol)
+    return fit(_with_init(problem, plan.k), ks)
 
 
 SHARDED_STATIC = ("plan", "tuning", "mesh", "axis", "n")

@@ -15,9 +15,9 @@ import jax
 import numpy as np
 
 from . import _validation as v
-from ._lloyd import Plan, Problem
-from ._placement import RowSplit, split_rows
-from ._tuning import Tuning, tuning_of
+from ._placement import RowSplit, device_of, split_rows
+from ._problem import Plan, Problem
+from ._tuning import Tuning, tuning_for, tuning_of
 
 
 class Settings(NamedTuple):
@@ -29,6 +29,7 @@ class Settings(NamedTuple):
       init: ``[k, d]`` starting centroids when ``plan.init_mode == "array"``, else None.
       tol: ``[]`` relative tolerance (an array, so that it may be traced).
       key: PRNG key.
+      max_iter: iteration limit.
     """
 
     plan: Plan
@@ -36,6 +37,7 @@ class Settings(NamedTuple):
     init: jax.Array | None
     tol: jax.Array
     key: jax.Array
+    max_iter: int
 
 
 class FitSpec(NamedTuple):
@@ -48,7 +50,8 @@ class FitSpec(NamedTuple):
       plan: the static :class:`~jaxmeans._lloyd.Plan`.
       ks: ``[m] int32`` cluster counts of a sweep, else None.
       rows: a :class:`~jaxmeans._placement.RowSplit` for a data-parallel fit, else None.
-      tuning: the backend :class:`~jaxmeans._tuning.Tuning` of the device ``X`` is on.
+      device: the device a single-device fit runs on; None when traced or split.
+      tuning: the backend :class:`~jaxmeans._tuning.Tuning` of that device's platform.
       traced: whether any input is traced (inside the caller's ``jit``/``vmap``).
     """
 
@@ -56,6 +59,7 @@ class FitSpec(NamedTuple):
     plan: Plan
     ks: np.ndarray | None
     rows: RowSplit | None
+    device: jax.Device | None
     tuning: Tuning
     traced: bool
 
@@ -88,8 +92,9 @@ def check_settings(
     n_init = v.check_int(n_init, "n_init")
     if init_mode == "array":
         n_init = 1
-    plan = Plan(k, n_init, v.check_int(max_iter, "max_iter"), init_mode)
-    return Settings(plan, ks, init_array, v.check_tol(tol, dtype), v.check_key(key))
+    max_iter = v.check_int(max_iter, "max_iter")
+    plan = Plan(k, n_init, init_mode)
+    return Settings(plan, ks, init_array, v.check_tol(tol, dtype), v.check_key(key), max_iter)
 
 
 def specify(
@@ -107,7 +112,9 @@ def specify(
     checked = check_settings(n, d, X.dtype, k_name=k_name, **settings)
     w = v.check_sample_weight(sample_weight, n, X.dtype)
     v.check_positive_mass(checked.plan.k, w, k_name if checked.ks is None else "max(ks)")
-    problem = Problem(X, w, checked.init, checked.key, checked.tol)
+    problem = Problem(X, w, checked.init, checked.key, checked.tol, checked.max_iter, None, None)
     traced = v.any_traced(problem)
     rows = split_rows(X, w, mesh, traced)
-    return FitSpec(problem, checked.plan, checked.ks, rows, tuning_of(X), traced)
+    device = None if traced or rows is not None else device_of(X)
+    tuning = tuning_of(X) if device is None else tuning_for(device.platform)
+    return FitSpec(problem, checked.plan, checked.ks, rows, device, tuning, traced)

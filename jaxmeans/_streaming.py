@@ -208,7 +208,6 @@ class MiniBatchKMeans(KMeansBase):
 
     def _publish(self) -> None:
         self.cluster_centers_ = np.asarray(self._centres_np)
-        self._centers = v.as_array(self.cluster_centers_, "cluster_centers_")
 
     def _label_all(self, X, n: int, weights) -> None:
         labels = np.empty(n, np.int32)
@@ -246,7 +245,7 @@ class MiniBatchKMeans(KMeansBase):
             sample = self._rows(X, rng.integers(0, n, init_size))
             tol *= float(np.mean(np.var(sample, axis=0)))
         ewa, ewa_min, no_improvement = None, None, 0
-        n_steps = max(1, (settings.plan.max_iter * n) // batch)
+        n_steps = max(1, (settings.max_iter * n) // batch)
         for step in range(n_steps):
             idx = rng.integers(0, n, batch)
             rows, w = self._rows(X, idx), weights(idx)

@@ -14,7 +14,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._init import default_n_local_trials, kmeans_plusplus_core, random_rows_core
-from ._lloyd import Data, Plan, Problem, finish, lloyd_step, prepare
+from ._lloyd import finish, lloyd_step
+from ._problem import Data, Plan, Problem, prepare, variance
 from ._tuning import Tuning
 
 
@@ -45,6 +46,17 @@ class ElbowResult(NamedTuple):
     converged: jax.Array
     knee: jax.Array
     silhouette: jax.Array | None = None
+
+
+class SweepOutput(NamedTuple):
+    """What a sweep program gives, before the boundary makes an :class:`ElbowResult`."""
+
+    ks: jax.Array  # [m] int32
+    inertia: jax.Array  # [m]
+    centroids: jax.Array  # [m, k_max, d]
+    labels: jax.Array  # [m, n] int32
+    n_iter: jax.Array  # [m] int32
+    converged: jax.Array  # [m] bool
 
 
 def sweep_slots(n_jobs: int) -> int:
@@ -139,12 +151,12 @@ def sweep_program(
     Returns:
       ``(inertia [m], centroids [m, k_max, d], labels [m, n], n_iter [m], converged [m])``.
     """
-    X, w, init, key, tol = problem
-    k_max, n_init, max_iter = plan.k, plan.n_init, plan.max_iter
+    X, init, key, max_iter = problem.X, problem.init, problem.key, problem.max_iter
+    k_max, n_init = plan.k, plan.n_init
     m = ks.shape[0]
     n_jobs = m * n_init
-    data = prepare(X, w, k=k_max, tuning=tuning, lanes=slots)
-    tol_abs = tol * jnp.mean(jnp.var(X, axis=0))
+    data = prepare(X, problem.w, n=problem.n, k=k_max, tuning=tuning, lanes=slots)
+    tol_abs = problem.tol * variance(data)
     keys = key[None] if n_init == 1 else jax.random.split(key, n_init)
     seeds, group_of = starts(data, init, keys, plan)
 

@@ -46,8 +46,10 @@ def _describe(x) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def as_array(x, name: str) -> jax.Array:
-    """``x`` as a floating JAX array; TypeError for non-numeric input. Never mutates ``x``."""
+def as_array(x, name: str) -> np.ndarray | jax.Array:
+    """``x`` as a floating array of the compute dtype (:func:`float_dtype`): a NumPy array,
+    or a JAX array when ``x`` is one (so it stays where it is, or traced). TypeError for
+    non-numeric input. Never mutates ``x``."""
     if hasattr(x, "toarray") and hasattr(x, "nnz"):
         raise TypeError(
             f"{name} is a sparse matrix, and sparse input is not supported; "
@@ -76,7 +78,10 @@ def as_array(x, name: str) -> jax.Array:
             f"{name} must be a numeric array, got dtype {arr.dtype}"
             + (" (non-numeric values)" if kind in "US" else "")
         )
-    return jnp.asarray(arr, dtype=float_dtype(arr.dtype))
+    dtype = float_dtype(arr.dtype)
+    if isinstance(arr, jax.Array):
+        return arr if arr.dtype == dtype else arr.astype(dtype)
+    return np.asarray(arr, dtype=dtype)
 
 
 @jax.jit
@@ -153,7 +158,7 @@ def check_tol(tol, dtype) -> jax.Array:
     if isinstance(tol, numbers.Real):
         if not np.isfinite(tol) or tol < 0:
             raise ValueError(f"tol (={tol}) must be a finite number >= 0")
-        return jnp.asarray(tol, dtype)
+        return np.asarray(tol, dtype)
     arr = as_array(tol, "tol")
     if arr.ndim != 0:
         raise ValueError(f"tol must be a scalar, got shape {tuple(arr.shape)}")
@@ -167,7 +172,7 @@ def check_tol(tol, dtype) -> jax.Array:
 def check_sample_weight(sample_weight, n_samples: int, dtype) -> jax.Array:
     """``[n]`` non-negative finite weights, not all zero; ones when None."""
     if sample_weight is None:
-        return jnp.ones((n_samples,), dtype)
+        return np.ones((n_samples,), dtype)
     w = as_array(sample_weight, "sample_weight").astype(dtype)
     if w.shape != (n_samples,):
         raise ValueError(
@@ -214,12 +219,21 @@ def check_init(init, k: int, n_features: int, dtype):
     return "array", arr.astype(dtype)
 
 
+def key_from_seed(seed: int) -> jax.Array:
+    """``jax.random.key(seed)``, made on the host where that is exact (the default
+    threefry keys of seeds in ``[0, 2**32)`` hold ``[0, seed]``): JAX's own seeding
+    compiles two small programs in every new process."""
+    if 0 <= seed < 2**32 and jax.config.jax_default_prng_impl == "threefry2x32":
+        return jax.random.wrap_key_data(np.array([0, seed], np.uint32))
+    return jax.random.key(seed)
+
+
 def check_key(key) -> jax.Array:
     """A PRNG key: ``None`` means ``jax.random.key(0)``; an int is used as a seed."""
     if key is None:
-        return jax.random.key(0)
+        return key_from_seed(0)
     if isinstance(key, numbers.Integral) and not isinstance(key, bool):
-        return jax.random.key(int(key))
+        return key_from_seed(int(key))
     if isinstance(key, jax.Array | np.ndarray):
         if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
             if key.shape != ():

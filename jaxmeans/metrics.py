@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from . import _evaluate
 from . import _validation as v
-from ._cluster_scores import calinski_harabasz_core, davies_bouldin_core, silhouette_core
 
 __all__ = [
     "calinski_harabasz_score",
@@ -59,7 +59,7 @@ def _prepare(X, labels, n_clusters, name: str):
                 f"{name} needs 2 <= number of clusters <= n_samples - 1 "
                 f"(= {n - 1}), got {occupied} clusters"
             )
-        return X, jnp.asarray(lab, jnp.int32), occupied
+        return X, lab.astype(np.int32), occupied
     if n_clusters is None:
         raise TypeError("n_clusters is required when labels are traced (under jit or vmap)")
     lab = jnp.asarray(labels)
@@ -91,7 +91,7 @@ def silhouette_score(
       0.8997
     """
     X, labels, k = _prepare(X, labels, n_clusters, "silhouette_score")
-    return silhouette_core(X, labels, k)
+    return _evaluate.score("silhouette_score", X, labels, k, traced=v.any_traced(X, labels))
 
 
 @_score_doc
@@ -112,7 +112,7 @@ def calinski_harabasz_score(
       50.0
     """
     X, labels, k = _prepare(X, labels, n_clusters, "calinski_harabasz_score")
-    return calinski_harabasz_core(X, labels, k)
+    return _evaluate.score("calinski_harabasz_score", X, labels, k, traced=v.any_traced(X, labels))
 
 
 @_score_doc
@@ -134,7 +134,7 @@ def davies_bouldin_score(
       0.2
     """
     X, labels, k = _prepare(X, labels, n_clusters, "davies_bouldin_score")
-    return davies_bouldin_core(X, labels, k)
+    return _evaluate.score("davies_bouldin_score", X, labels, k, traced=v.any_traced(X, labels))
 
 
 def _label_vector(y, name: str) -> np.ndarray:

@@ -1,3 +1,10 @@
+import os
+import tempfile
+
+# The suite keeps compiled programs in a folder of its own (subprocesses inherit it), not
+# in the user's cache; set before jaxmeans is imported.
+os.environ.setdefault("JAXMEANS_CACHE_DIR", tempfile.mkdtemp(prefix="jaxmeans-test-cache-"))
+
 import jax
 import matplotlib
 import numpy as np

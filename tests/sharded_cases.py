@@ -16,7 +16,7 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 import jaxmeans
-from jaxmeans._lloyd import Plan, Problem
+from jaxmeans._problem import Plan, Problem
 from jaxmeans._run import _FIT_SHARDED
 from jaxmeans._tuning import CPU
 
@@ -120,8 +120,8 @@ def test_only_cluster_sums_cross_devices_per_iteration(mesh):
     X = _shard(np.random.default_rng(0).normal(size=(n, d)).astype(np.float32), mesh)
     w = jax.device_put(np.ones(n, np.float32), NamedSharding(mesh, P("data")))
     init = jnp.asarray(np.random.default_rng(1).normal(size=(k, d)), jnp.float32)
-    static = dict(plan=Plan(k, 1, 300, "array"), tuning=CPU, mesh=mesh, axis="data", n=n)
-    problem = Problem(X, w, init, jax.random.key(0), jnp.float32(1e-4))
+    static = dict(plan=Plan(k, 1, "array"), tuning=CPU, mesh=mesh, axis="data", n=n)
+    problem = Problem(X, w, init, jax.random.key(0), jnp.float32(1e-4), 300, None, None)
     lowered = _FIT_SHARDED.lower(problem, **static)
     hlo = lowered.compile().as_text()
     reduces = _collectives(hlo, "all-reduce")

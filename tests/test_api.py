@@ -11,6 +11,7 @@ def test_every_public_name_is_exported_and_documented():
         "KMeansResult",
         "MiniBatchKMeans",
         "assign",
+        "cache_dir",
         "datasets",
         "elbow",
         "find_knee",
@@ -19,6 +20,7 @@ def test_every_public_name_is_exported_and_documented():
         "metrics",
         "pairwise_sq_dists",
         "plot",
+        "set_cache_dir",
     }
     assert set(jaxmeans.__all__) == expected
     for name in jaxmeans.__all__:

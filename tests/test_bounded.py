@@ -13,7 +13,8 @@ from sklearn.cluster import KMeans
 
 import jaxmeans
 from jaxmeans._bounded import lloyd_bounded
-from jaxmeans._lloyd import lloyd, prepare
+from jaxmeans._lloyd import lloyd
+from jaxmeans._problem import prepare
 from jaxmeans._tuning import CPU
 
 

@@ -57,14 +57,15 @@ def test_init_array_gives_each_k_its_first_rows(blobs):
         assert int(sweep.n_iter[i]) == int(single.n_iter)
 
 
-def test_one_compilation_serves_any_ks_of_the_same_length_and_maximum(blobs):
+def test_one_compilation_serves_any_ks_of_the_same_length_and_bucket(blobs):
     jaxmeans.elbow(blobs, [1, 2, 3, 7])
     with count_compiles() as compiles:
         jaxmeans.elbow(blobs, [2, 4, 5, 7], key=1)
-        jaxmeans.elbow(blobs, [1, 3, 6, 7], key=2)
+        jaxmeans.elbow(blobs, [1, 3, 6, 8], key=2)  # max(ks) 7 and 8 share a bucket
+        jaxmeans.elbow(blobs[:400], [1, 3, 6, 8], key=2)  # and so do 600 and 400 rows
     assert compiles == []
     with count_compiles() as compiles:
-        jaxmeans.elbow(blobs, [1, 2, 3, 8])  # another k_max: a new program
+        jaxmeans.elbow(blobs, [1, 2, 3, 11])  # another bucket of k: a new program
     assert len(compiles) == 1
 
 
