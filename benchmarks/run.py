@@ -7,12 +7,18 @@ Rows:
   Lloyd iterations (tol=0); jaxmeans is timed warm, its compilation reported apart;
 - sweep: jaxmeans.elbow(ks=1..10, n_init=3) against scikit-learn's loop over k;
 - gemm: NumPy float32 GEMM GFLOP/s, this machine's ceiling for the distance step;
-- cold: a fresh process doing ``import jaxmeans`` and ``KMeans(3).fit(iris)``, whole.
+- cold: a fresh process doing ``import jaxmeans`` and ``KMeans(3).fit(iris)``, whole, with
+  an empty cache folder and again with the folder the first process filled;
+- ttr: time to result of research workloads in fresh processes against scikit-learn
+  (``benchmarks/time_to_result.py``: grid search over k, 20 data sets, the elbow), cold and
+  with the cache filled.
 
-Each row has seconds per tool, ``ratio = sklearn_s / jaxmeans_s`` (> 1: jaxmeans is
-faster; scikit-learn's default ``algorithm="lloyd"``), ``ratio_vs_elkan`` against
-scikit-learn's bounded ``algorithm="elkan"``, and GFLOP/s counted as Lloyd's 2 n k d per
-iteration over the time taken, with that figure's fraction of the GEMM ceiling. On CPUs
+jaxmeans keeps its compiled programs in an empty cache folder of the run's own, so the
+first-call figures are compilations. Each row has seconds per tool,
+``ratio = sklearn_s / jaxmeans_s`` (> 1: jaxmeans is faster; scikit-learn's default
+``algorithm="lloyd"``), ``ratio_vs_elkan`` against scikit-learn's bounded
+``algorithm="elkan"``, and GFLOP/s counted as Lloyd's 2 n k d per iteration over the time
+taken, with that figure's fraction of the GEMM ceiling. On CPUs
 jaxmeans skips distance rows that Hamerly's bounds settle (same iterations, same labels), so
 its figure is an effective rate and can exceed the ceiling. Times are medians of repeats
 (more repeats for fast cases, so that each tool runs at least ~2 s in all); the tools are
@@ -29,6 +35,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 FIT_CASES = [(1_000_000, 2, 10), (100_000, 16, 32), (200_000, 64, 256), (50_000, 128, 1024)]
@@ -196,15 +203,22 @@ COLD_SCRIPT = (
 
 
 def cold_row(repeats):
-    times = []
+    """The whole process, with an empty cache folder and with the folder filled."""
+    times = {"cold": [], "cached": []}
     for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", COLD_SCRIPT], check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
+        with tempfile.TemporaryDirectory(prefix="jaxmeans-cold-") as cache:
+            env = {**os.environ, "JAXMEANS_CACHE_DIR": cache}
+            for name in ("cold", "cached"):
+                start = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "-c", COLD_SCRIPT], check=True, capture_output=True, env=env
+                )
+                times[name].append(time.perf_counter() - start)
     return {
         "case": "cold start: python -c 'import jaxmeans; KMeans(3).fit(iris)'",
         "kind": "cold",
-        "jaxmeans_s": round(statistics.median(times), 3),
+        "jaxmeans_s": round(statistics.median(times["cold"]), 3),
+        "jaxmeans_cached_s": round(statistics.median(times["cached"]), 3),
     }
 
 
@@ -212,11 +226,15 @@ def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations")
     parser.add_argument("--json", help="write the rows to this file")
-    parser.add_argument("--cases", default="gemm,fit,sweep,cold")
+    parser.add_argument("--cases", default="gemm,fit,sweep,cold,ttr")
+    parser.add_argument("--ttr-repeats", type=int, default=3, help="fresh processes per tool")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply every n by this (to test the script)"
     )
     args = parser.parse_args(argv)
+    # An empty cache folder of its own, so that first calls ("compile", "cold") compile.
+    cache = tempfile.TemporaryDirectory(prefix="jaxmeans-bench-")
+    os.environ["JAXMEANS_CACHE_DIR"] = cache.name
     cases = set(args.cases.split(","))
     repeats = 5 if args.quick else 9
     iters = QUICK_ITERS if args.quick else FULL_ITERS
@@ -235,6 +253,12 @@ def main(argv=None) -> list[dict]:
     if "cold" in cases:
         rows.append(cold_row(repeats))
         print(json.dumps(rows[-1]), flush=True)
+    if "ttr" in cases:
+        import time_to_result
+
+        for workload in time_to_result.WORKLOADS:
+            rows.append(time_to_result.row(workload, args.ttr_repeats, scale=args.scale))
+            print(json.dumps(rows[-1]), flush=True)
     for row in rows:
         row["machine"] = machine()
     if args.json:

@@ -11,9 +11,10 @@ The rule comes from measurements (benchmarks/NOTES.md, "Shape buckets"): a fit s
 blocks that hold only padding, so padded rows cost memory and a little bookkeeping, not
 distance computations; padded centroids do cost distance computations.
 
-- Rows: every problem with at most ``2**16 / d`` rows (at most 16,384, at least 128) shares
-  one bucket, where compilation dominates; above it, sixteen buckets per doubling, so at
-  most 1/16 of the rows (and of the memory) is padding.
+- Rows: problems with at most ``2**12 / d`` rows (iris-sized) share a tiny bucket, small
+  enough to take the quickest compilation; every problem with at most ``2**16 / d`` rows
+  (at most 16,384, at least 128) shares the next, where compilation dominates; above it,
+  sixteen buckets per doubling, so at most 1/16 of the rows (and of the memory) is padding.
 - Clusters: every k up to 8 shares a bucket (8); above it, four buckets per doubling (10,
   12, 14, 16, 20, 24, ...), at most a quarter more distance work.
 - Pairs of rows (the silhouette, O(n^2) work whose padding columns cannot be skipped): up to
@@ -25,7 +26,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-_ROW_ENTRIES = 2**16
+_TINY_ENTRIES, _ROW_ENTRIES = 2**12, 2**16
 _MIN_ROWS, _MAX_SMALL_ROWS = 128, 16384
 _STEPS_PER_DOUBLING_ROWS = 16
 _MIN_PAIR_ROWS, _STEPS_PER_DOUBLING_PAIRS = 64, 8
@@ -41,11 +42,17 @@ def _round_up(n: int, smallest: int, steps: int) -> int:
     return -(-n // step) * step
 
 
+def _power_of_two_rows(entries: int, d: int) -> int:
+    rows = max(entries // max(d, 1), 1)
+    return max(_MIN_ROWS, min(_MAX_SMALL_ROWS, 1 << (rows.bit_length() - 1)))
+
+
 def row_bucket(n: int, d: int) -> int:
     """Rows of the program that serves ``n`` rows of ``d`` features."""
-    small = _ROW_ENTRIES // max(d, 1)
-    small = max(_MIN_ROWS, min(_MAX_SMALL_ROWS, 1 << (small.bit_length() - 1)))
-    return _round_up(n, small, _STEPS_PER_DOUBLING_ROWS)
+    tiny = _power_of_two_rows(_TINY_ENTRIES, d)
+    if n <= tiny:
+        return tiny
+    return _round_up(n, _power_of_two_rows(_ROW_ENTRIES, d), _STEPS_PER_DOUBLING_ROWS)
 
 
 def cluster_bucket(k: int) -> int:

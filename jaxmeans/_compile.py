@@ -4,8 +4,9 @@ executables kept by :mod:`jaxmeans._cache`, its compile options chosen by the tu
 XLA:CPU's default optimisation spends 1.2-2.5 s compiling a fit. With LLVM at optimisation
 level 1 and XLA's older fusion emitter (:data:`FAST_COMPILE`) the same program compiles in
 0.7-1.0 s and, for small problems with few clusters, runs as fast; with more clusters or
-more work it runs 2-5x slower (benchmarks/NOTES.md, "Compile options"). The tuning says
-which problems take the fast-compiling options.
+more work it runs 2-5x slower. With LLVM's optimisation off (:data:`QUICK_COMPILE`) it
+compiles in 0.3 s and runs 10-15x slower: right for iris-sized problems only
+(benchmarks/NOTES.md, "Compile options"). The tuning says which problems take which.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import jax
 from . import _cache
 from ._tuning import Tuning
 
+QUICK_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
 FAST_COMPILE = {"xla_backend_optimization_level": 1, "xla_cpu_use_fusion_emitters": False}
 
 
@@ -40,6 +42,8 @@ class Program:
     def options(self, tuning: Tuning, work: int, k: int) -> dict | None:
         """Compile options for a problem of ``work = n * d * k`` summed over side-by-side
         fits, with ``k`` centroid rows."""
+        if tuning.quick_compile(work):
+            return QUICK_COMPILE
         return FAST_COMPILE if tuning.fast_compile(work, k) else None
 
     def __call__(self, *args, tuning: Tuning, work: int, k: int, device, **static):

@@ -46,6 +46,10 @@ class Tuning:
         the loop with Hamerly's bounds; None: never. On XLA:CPU (100k, 16, 64) bounded took
         0.66x the plain time, (200k, 8, 64) 1.1x, (1M, 2, 10) 2x. Accelerators keep the
         plain, fully parallel pass.
+      quick_compile_max_work: programs with ``n * d * k`` up to this (iris-sized, in the
+        tiny row bucket) compile with LLVM's optimisation off,
+        :data:`jaxmeans._compile.QUICK_COMPILE`: 0.3 s instead of 0.7-1.2 s, and run in
+        about a millisecond; larger ones run 10-15x slower that way. -1: never.
       fast_compile_max_work, fast_compile_max_k: programs with ``n * d * k`` (of their
         padded shapes, summed over side-by-side fits) and ``k`` up to these compile with
         :data:`jaxmeans._compile.FAST_COMPILE`: on XLA:CPU 0.7-1.0 s instead of 1.2-2.5 s,
@@ -59,6 +63,7 @@ class Tuning:
     variadic_max_k: int
     one_hot_max_k: int
     bounded_min_work: int | None
+    quick_compile_max_work: int
     fast_compile_max_work: int
     fast_compile_max_k: int
     min_block_rows: int = 64
@@ -97,6 +102,10 @@ class Tuning:
         work = self.bounded_min_work
         return work is not None and k * d >= work and not self.one_hot_update(k)
 
+    def quick_compile(self, work: int) -> bool:
+        """Whether a program of ``work = n * d * k`` takes the quickest compile options."""
+        return work <= self.quick_compile_max_work
+
     def fast_compile(self, work: int, k: int) -> bool:
         """Whether a program of ``work = n * d * k`` with ``k`` centroid rows takes the
         fast-compiling options."""
@@ -112,6 +121,7 @@ CPU = Tuning(
     variadic_max_k=20,
     one_hot_max_k=0,
     bounded_min_work=1024,
+    quick_compile_max_work=2**16,
     fast_compile_max_work=2**22,
     fast_compile_max_k=8,
 )
@@ -128,6 +138,7 @@ def tuning_for(platform: str) -> Tuning:
         variadic_max_k=_NEVER,
         one_hot_max_k=_NEVER,
         bounded_min_work=None,
+        quick_compile_max_work=-1,
         fast_compile_max_work=-1,
         fast_compile_max_k=-1,
     )

@@ -30,14 +30,15 @@ def _run(args, tmp_path, env=None):
 @pytest.fixture(scope="module")
 def run_rows(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "cpu.json"
-    _run(["benchmarks/run.py", "--quick", "--scale", "0.002", "--json", str(out)], out.parent)
+    args = ["--quick", "--scale", "0.002", "--ttr-repeats", "1", "--json", str(out)]
+    _run(["benchmarks/run.py", *args], out.parent)
     return json.loads(out.read_text())
 
 
 @pytest.mark.slow
 def test_run_writes_every_documented_row(run_rows):
     kinds = [row["kind"] for row in run_rows]
-    assert kinds == ["gemm", "fit", "fit", "fit", "fit", "sweep", "cold"]
+    assert kinds == ["gemm", "fit", "fit", "fit", "fit", "sweep", "cold", "ttr", "ttr", "ttr"]
     for row in run_rows:
         assert row["machine"]
         if row["kind"] in ("fit", "sweep"):
@@ -49,7 +50,14 @@ def test_run_writes_every_documented_row(run_rows):
             assert row["inertia_rel_diff"] < 1e-4
             assert row["labels_equal_fraction"] > 0.99
             assert row["sklearn_elkan_s"] > 0
-    assert 0 < run_rows[-1]["jaxmeans_s"] < 60
+        if row["kind"] == "ttr":
+            # Each tool in fresh processes; the cache-filled process compiled nothing.
+            assert row["sklearn_s"] > 0 and row["jaxmeans_cold_s"] > row["jaxmeans_second_s"]
+            assert row["ratio_second"] == pytest.approx(
+                row["sklearn_s"] / row["jaxmeans_second_s"], rel=0.01
+            )
+    cold = next(row for row in run_rows if row["kind"] == "cold")
+    assert 0 < cold["jaxmeans_cached_s"] < cold["jaxmeans_s"] < 60
 
 
 @pytest.mark.slow
@@ -66,6 +74,7 @@ def test_table_quotes_the_json_in_the_readme(run_rows, tmp_path):
     assert f"({fit['n']:,}, {fit['d']}, {fit['k']})" in text
     assert run_rows[0]["machine"] in text
     assert text.count("| fit (") == 4 and "elbow sweep" in text and "cold start" in text
+    assert "GridSearchCV" in text and "20 data sets" in text and "cache filled" in text
 
 
 def test_table_refuses_a_readme_without_markers(tmp_path):

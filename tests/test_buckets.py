@@ -10,7 +10,7 @@ from sklearn.cluster import KMeans as SkKMeans
 import jaxmeans
 from jaxmeans import _run
 from jaxmeans._buckets import cluster_bucket, pair_bucket, row_bucket
-from jaxmeans._compile import FAST_COMPILE
+from jaxmeans._compile import FAST_COMPILE, QUICK_COMPILE
 from jaxmeans._spec import specify
 from jaxmeans._tuning import CPU, tuning_for
 
@@ -94,15 +94,15 @@ def test_bucketed_predict_transform_score_and_metrics_equal_direct_computation()
 
 
 def test_nearby_sizes_and_small_ks_compile_nothing_new(key):
-    X = _data(6000, 4, 5, 4)
+    X = _data(12000, 4, 5, 4)
     model = jaxmeans.KMeans(3, random_state=0, n_init=3)
-    model.fit(X[:1000]).score(X[:500])  # compiles (or loads) the programs once
-    jaxmeans.metrics.calinski_harabasz_score(X[:1000], model.labels_)
+    model.fit(X[:2000]).score(X[:1500])  # compiles (or loads) the programs once
+    jaxmeans.metrics.calinski_harabasz_score(X[:2000], model.labels_)
     with count_compiles() as compiles:
-        for n, k in [(1001, 3), (1024, 2), (1025, 4), (3000, 5), (5999, 6), (777, 8)]:
+        for n, k in [(2001, 3), (2048, 2), (4097, 4), (9000, 5), (11999, 6), (3333, 8)]:
             model.set_params(n_clusters=k).fit(X[:n])
-            model.predict(X[: n // 2])
-            model.score(X[: n // 3])
+            model.predict(X[: n // 2 + 1100])
+            model.score(X[: n // 3 + 1100])
             jaxmeans.metrics.calinski_harabasz_score(X[:n], model.labels_)
     assert compiles == []
 
@@ -126,8 +126,9 @@ def test_padded_fit_matches_scikit_learn_from_the_same_start():
 
 
 def test_bucket_rules():
-    assert row_bucket(150, 4) == row_bucket(16384, 4) == 16384  # small: one program
-    assert row_bucket(500, 8) == row_bucket(8192, 8) == 8192
+    assert row_bucket(150, 4) == row_bucket(1024, 4) == 1024  # iris-sized: the tiny bucket
+    assert row_bucket(1025, 4) == row_bucket(16384, 4) == 16384  # small: one program
+    assert row_bucket(513, 8) == row_bucket(8192, 8) == 8192
     assert row_bucket(10003, 8) == 10240
     for n in (16385, 50_000, 1_000_000, 123_457):
         bucket = row_bucket(n, 8)
@@ -138,11 +139,12 @@ def test_bucket_rules():
         assert n <= pair_bucket(n) <= max(64, n * 9 / 8 + 1)
 
 
-def test_fast_compile_options_give_the_same_fit(blobs, key):
+@pytest.mark.parametrize("options", [FAST_COMPILE, QUICK_COMPILE])
+def test_faster_compile_options_give_the_same_fit(blobs, key, options):
     spec = specify(blobs, k=4, key=key, init="k-means++", n_init=3, max_iter=300, tol=1e-4)
     problem, plan = _run._bucketed(spec)
     lowered = _run.FIT.jitted.lower(problem, plan=plan, tuning=CPU)
-    fast = lowered.compile(compiler_options=FAST_COMPILE)(problem)
+    fast = lowered.compile(compiler_options=options)(problem)
     full = lowered.compile()(problem)
     np.testing.assert_array_equal(np.asarray(fast.labels), np.asarray(full.labels))
     np.testing.assert_allclose(fast.centroids, full.centroids, rtol=1e-6, atol=1e-6)
@@ -151,9 +153,11 @@ def test_fast_compile_options_give_the_same_fit(blobs, key):
 
 def test_fast_compile_only_for_small_programs_on_cpu():
     fit = _run.FIT
+    assert fit.options(CPU, 2**16, 8) == QUICK_COMPILE
+    assert fit.options(CPU, 2**16 + 1, 8) == FAST_COMPILE
     assert fit.options(CPU, 2**22, 8) == FAST_COMPILE
     assert fit.options(CPU, 2**22 + 1, 8) is None
-    assert fit.options(CPU, 1000, 10) is None
+    assert fit.options(CPU, 2**20, 10) is None
     assert fit.options(tuning_for("gpu"), 1, 1) is None
 
 
