@@ -8,6 +8,7 @@ The protocol is followed without importing scikit-learn, so ``clone``, ``Pipelin
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import numbers
 import sys
@@ -58,6 +59,28 @@ def random_seed(random_state) -> int | jax.Array:
             f"random_state must be None, an int, a NumPy RandomState/Generator or a JAX "
             f"key, got {random_state!r}"
         ) from None
+
+
+def precision_of(dtype):
+    """A context in which JAX computes in ``dtype``'s precision: 64-bit JAX for float64
+    (for this scope only, as scikit-learn's estimators keep float64 input in float64),
+    nothing otherwise."""
+    if np.dtype(dtype) == np.float64:
+        return jax.enable_x64(True)
+    return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def kept_on_failure(model):
+    """The estimator's attributes as they were if the block raises: a failed fit never
+    leaves a half-updated model (new features count with old centres)."""
+    before = dict(model.__dict__)
+    try:
+        yield
+    except BaseException:
+        model.__dict__.clear()
+        model.__dict__.update(before)
+        raise
 
 
 def seed_key(random_state) -> jax.Array:
@@ -115,7 +138,7 @@ class KMeansBase:
         return Tags(
             estimator_type="clusterer",
             target_tags=TargetTags(required=False),
-            transformer_tags=TransformerTags(preserves_dtype=["float32"]),
+            transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
         )
 
     # -- checks ------------------------------------------------------------------------------
@@ -159,9 +182,10 @@ class KMeansBase:
         return self.fit(X, sample_weight=sample_weight).labels_
 
     def _assign(self, X):
-        """``(labels, sq_dists)`` of checked ``X`` against the centres, as NumPy arrays."""
-        centres = self.cluster_centers_.astype(X.dtype)
-        return _evaluate.assign(X, centres, traced=False, host=True)
+        """``(labels, sq_dists)`` of checked ``X`` against the centres, as NumPy arrays, in
+        the precision of the fit."""
+        with precision_of(self.cluster_centers_.dtype):
+            return _evaluate.assign(X, self.cluster_centers_, traced=False, host=True)
 
     def predict(self, X) -> np.ndarray:
         """Index of the nearest centre for each row of ``X``, ``[n] int32``."""
@@ -169,10 +193,11 @@ class KMeansBase:
         return self._assign(X)[0]
 
     def transform(self, X) -> np.ndarray:
-        """Euclidean distances of each row of ``X`` to each centre, ``[n, n_clusters]``."""
+        """Euclidean distances of each row of ``X`` to each centre, ``[n, n_clusters]``, in
+        the precision of the fit."""
         X = self._validate_X(X)
-        centres = self.cluster_centers_.astype(X.dtype)
-        sq = _evaluate.sq_dists(X, centres, traced=False, host=True)
+        with precision_of(self.cluster_centers_.dtype):
+            sq = _evaluate.sq_dists(X, self.cluster_centers_, traced=False, host=True)
         return np.sqrt(sq)
 
     def fit_transform(self, X, y=None, sample_weight=None) -> np.ndarray:
@@ -184,7 +209,7 @@ class KMeansBase:
         X = self._validate_X(X)
         w = v.check_sample_weight(sample_weight, X.shape[0], X.dtype)
         _, sq = self._assign(X)
-        return -float(np.sum(np.asarray(w, np.float64) * sq))
+        return -float(np.sum(np.asarray(w, np.float64) * sq, dtype=np.float64))
 
 
 def _check_fitted(model) -> None:

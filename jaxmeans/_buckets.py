@@ -23,6 +23,8 @@ distance computations; padded centroids do cost distance computations.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import numpy as np
 
@@ -65,13 +67,78 @@ def pair_bucket(n: int) -> int:
     return _round_up(n, _MIN_PAIR_ROWS, _STEPS_PER_DOUBLING_PAIRS)
 
 
-def padded(a, rows: int) -> np.ndarray:
-    """``a`` (``[n, ...]``, host or device) as a host array ``[rows, ...]``, zeros past
-    ``n``: padding on the host compiles nothing, whatever the shapes."""
+def padded(a, rows: int, dtype=None) -> np.ndarray:
+    """``a`` (``[n, ...]``, host or device) as a host array ``[rows, ...]`` (in ``dtype``,
+    default its own), zeros past ``n``: padding on the host compiles nothing."""
     host = np.asarray(a)
-    out = np.zeros((rows, *host.shape[1:]), host.dtype)
+    out = np.zeros((rows, *host.shape[1:]), host.dtype if dtype is None else dtype)
     out[: host.shape[0]] = host
     return out
+
+
+def power_of_two_scale(extent: float) -> float:
+    """A power of two that brings ``extent`` into [1, 2): multiplying by it is exact, and
+    it keeps squares of the data far from float32's overflow (3.4e38) and underflow."""
+    if not np.isfinite(extent) or extent <= 0:
+        return 1.0
+    return float(2.0 ** -np.floor(np.log2(extent)))
+
+
+class Frame(NamedTuple):
+    """How data were moved before a program saw them: ``(x - shift) * scale``."""
+
+    shift: np.ndarray  # [d] float64
+    scale: float  # a power of two
+
+
+def framed(X, rows: int, dtype, shift=None, scale=None, extent_of=()):
+    """``X`` ``[n, d]`` (host or device, any float precision) minus ``shift`` (default its
+    mean, in float64) and times ``scale`` (default :func:`power_of_two_scale` of its largest
+    deviation from ``shift`` and that of the arrays in ``extent_of``), in ``dtype``, padded
+    with zero rows to ``rows``. Returns ``(array, Frame)``.
+
+    Centring in float64 before the cast keeps data far from the origin accurate; the scale
+    keeps every representable input away from overflow and underflow when squared.
+    """
+    host = np.asarray(X)
+    shift = host.mean(axis=0, dtype=np.float64) if shift is None else shift
+    if scale is None:
+        extent = 0.0
+        for a in (host, *extent_of):
+            a = np.asarray(a)
+            extent = max(extent, float(np.max(np.abs(a.max(axis=0) - shift))))
+            extent = max(extent, float(np.max(np.abs(a.min(axis=0) - shift))))
+        scale = power_of_two_scale(extent)
+    dtype = np.dtype(dtype)
+    out = np.zeros((rows, host.shape[1]), dtype)
+    if host.dtype == dtype and 2.0**-126 <= scale <= 2.0**126:
+        np.subtract(host, shift.astype(dtype), out=out[: host.shape[0]])
+        if scale != 1.0:
+            out[: host.shape[0]] *= dtype.type(scale)
+    else:  # float64 arithmetic, a chunk of rows at a time
+        for start in range(0, host.shape[0], 65536):
+            chunk = host[start : start + 65536].astype(np.float64)
+            out[start : start + len(chunk)] = (chunk - shift) * scale
+    return out, Frame(shift, scale)
+
+
+def unframed(a: np.ndarray, frame: Frame, dtype) -> np.ndarray:
+    """Points ``a`` ``[..., d]`` of a program back in the data's coordinates, in ``dtype``."""
+    return cast(np.asarray(a, np.float64) / frame.scale + frame.shift, dtype)
+
+
+def cast(a, dtype) -> np.ndarray:
+    """``a`` in ``dtype``; a value beyond its range becomes infinite (the true value cannot
+    be held), without NumPy's overflow warning."""
+    with np.errstate(over="ignore"):
+        return np.asarray(a).astype(dtype)
+
+
+def weights_scale(w) -> float:
+    """:func:`power_of_two_scale` of the largest weight: weights of 1e38 stay finite when
+    summed (scaling every weight by one factor changes no fit)."""
+    w = np.asarray(w)
+    return power_of_two_scale(float(w.max())) if w.size else 1.0
 
 
 def place(args, device: jax.Device):

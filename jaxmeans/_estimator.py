@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _run
 from . import _validation as v
-from ._base import KMeansBase, seed_key
+from ._base import KMeansBase, precision_of, seed_key
 from ._spec import specify
 
 
@@ -17,6 +17,11 @@ class KMeans(KMeansBase):
     Args:
       n_clusters: number of clusters.
       init: ``"k-means++"``, ``"random"`` or an ``[n_clusters, n_features]`` array.
+
+    Like scikit-learn, the estimator keeps the input's precision: float32 input is fitted
+    in float32, float64 and integer input in float64 (64-bit JAX is turned on for the fit
+    alone; the global setting is untouched), and ``cluster_centers_``, ``transform`` and
+    ``inertia_`` come back in that precision.
       n_init: restarts, or ``"auto"``: 1 for ``"k-means++"`` and array inits, 10 for
         ``"random"`` (scikit-learn's rule).
       max_iter: maximum Lloyd iterations per restart.
@@ -65,18 +70,21 @@ class KMeans(KMeansBase):
     def fit(self, X, y=None, sample_weight=None) -> KMeans:
         """Compute the clustering of ``X`` ``[n_samples, n_features]``; ``y`` is ignored."""
         verbose = v.check_int(self.verbose, "verbose", minimum=0)
-        spec = specify(
-            X,
-            k=self.n_clusters,
-            key=seed_key(self.random_state),
-            init=self.init,
-            n_init=self._n_init(),
-            max_iter=self.max_iter,
-            tol=self.tol,
-            sample_weight=sample_weight,
-            k_name="n_clusters",
-        )
-        result = _run.fit(spec, verbose=bool(verbose), host=spec.rows is None)
+        data = v.as_array(X, "X")
+        with precision_of(data.dtype):
+            spec = specify(
+                data,
+                k=self.n_clusters,
+                key=seed_key(self.random_state),
+                init=self.init,
+                n_init=self._n_init(),
+                max_iter=self.max_iter,
+                tol=self.tol,
+                sample_weight=sample_weight,
+                k_name="n_clusters",
+                caller=type(self).__name__,
+            )
+            result = _run.fit(spec, verbose=bool(verbose), host=spec.rows is None)
         self._set_features(X, spec.problem.X.shape[1])
         self.cluster_centers_ = np.asarray(result.centroids)
         self.labels_ = _to_host(result.labels)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ._buckets import cluster_bucket, padded, pair_bucket, place, row_bucket
+from ._buckets import cast, cluster_bucket, framed, padded, pair_bucket, place, row_bucket
 from ._cluster_scores import (
     calinski_harabasz_core,
     davies_bouldin_core,
@@ -17,6 +17,7 @@ from ._compile import Program
 from ._distances import assign_program, pairwise_program
 from ._placement import device_of
 from ._tuning import tuning_for, tuning_of
+from ._validation import float_dtype
 
 ASSIGN = Program(assign_program, ("tuning",))
 PAIRWISE = Program(pairwise_program, ("tuning",))
@@ -40,14 +41,23 @@ def _call(program, args, device, *, work: int, k: int, **static):
     return program(*place(args, device), tuning=tuning, work=work, k=k, device=device, **static)
 
 
-def _out(values, sizes, host: bool, device):
-    """``values`` (a tuple of arrays) cut to ``sizes`` on the host, NumPy with ``host``."""
+def _cut(values, sizes):
+    """``values`` (a tuple of arrays) fetched and cut to ``sizes`` on the host."""
     fetched = jax.device_get(values)
-    cut = [
+    return [
         np.asarray(v)[tuple(slice(0, s) for s in size)]
         for v, size in zip(fetched, sizes, strict=True)
     ]
-    return tuple(cut) if host else tuple(jax.device_put(cut, device))
+
+
+def _against(X, Y, rows: int, y_rows: int):
+    """``X`` and ``Y`` centred on ``Y``'s mean and scaled by one power of two (so that no
+    squared distance overflows or underflows), padded to ``rows`` and ``y_rows``, in the
+    compute dtype; and the scale and that dtype."""
+    dtype = float_dtype(np.result_type(X.dtype, Y.dtype))
+    Yp, frame = framed(Y, y_rows, dtype, extent_of=(X,))
+    Xp, _ = framed(X, rows, dtype, shift=frame.shift, scale=frame.scale)
+    return Xp, Yp, frame.scale, dtype
 
 
 def assign(X, centroids, *, traced: bool, host: bool = False):
@@ -57,10 +67,14 @@ def assign(X, centroids, *, traced: bool, host: bool = False):
         return _traced(ASSIGN, X, centroids, None)
     (n, d), k = X.shape, centroids.shape[0]
     rows, k_rows = row_bucket(n, d), cluster_bucket(k)
-    args = (padded(X, rows), padded(centroids, k_rows), np.int32(n), np.int32(k))
+    Xp, Cp, scale, dtype = _against(X, centroids, rows, k_rows)
     device = device_of(X)
-    out = _call(ASSIGN, args, device, work=rows * d * k_rows, k=k_rows)
-    return _out(out, [(n,), (n,)], host, device)
+    out = _call(
+        ASSIGN, (Xp, Cp, np.int32(n), np.int32(k)), device, work=rows * d * k_rows, k=k_rows
+    )
+    labels, sq = _cut(out, [(n,), (n,)])
+    sq = cast(sq.astype(np.float64) / scale**2, dtype)
+    return (labels, sq) if host else tuple(jax.device_put((labels, sq), device))
 
 
 def sq_dists(X, Y, *, traced: bool, host: bool = False):
@@ -70,10 +84,11 @@ def sq_dists(X, Y, *, traced: bool, host: bool = False):
         return _traced(PAIRWISE, X, Y)
     (n, d), m = X.shape, Y.shape[0]
     rows, m_rows = row_bucket(n, d), cluster_bucket(m)  # Y: centres, typically
-    args = (padded(X, rows), padded(Y, m_rows), np.int32(m))
+    Xp, Yp, scale, dtype = _against(X, Y, rows, m_rows)
     device = device_of(X)
-    out = _call(PAIRWISE, args, device, work=rows * d * m_rows, k=m_rows)
-    return _out((out,), [(n, m)], host, device)[0]
+    out = _call(PAIRWISE, (Xp, Yp, np.int32(m)), device, work=rows * d * m_rows, k=m_rows)
+    sq = cast(_cut((out,), [(n, m)])[0].astype(np.float64) / scale**2, dtype)
+    return sq if host else jax.device_put(sq, device)
 
 
 def score(name: str, X, labels, n_clusters: int, *, traced: bool) -> jax.Array:
@@ -85,7 +100,8 @@ def score(name: str, X, labels, n_clusters: int, *, traced: bool) -> jax.Array:
     n, d = X.shape
     rows = pair_bucket(n) if name == "silhouette_score" else row_bucket(n, d)
     k = cluster_bucket(n_clusters)
-    args = (padded(X, rows), padded(np.asarray(labels, np.int32), rows), np.int32(n))
+    Xp, _ = framed(X, rows, float_dtype(X.dtype))  # the scores do not change under it
+    args = (Xp, padded(np.asarray(labels, np.int32), rows), np.int32(n))
     return _call(program, args, device_of(X), work=rows * d * k, k=k, n_clusters=k)
 
 
@@ -96,5 +112,6 @@ def silhouette_per_k(X, labels, n_clusters: int, *, traced: bool) -> jax.Array:
     n, d = X.shape
     rows, k = pair_bucket(n), cluster_bucket(n_clusters)
     labels = padded(np.asarray(labels, np.int32).T, rows).T
-    args = (padded(X, rows), np.ascontiguousarray(labels), np.int32(n))
+    Xp, _ = framed(X, rows, float_dtype(X.dtype))  # the scores do not change under it
+    args = (Xp, np.ascontiguousarray(labels), np.int32(n))
     return _call(_SILHOUETTES, args, device_of(X), work=rows * d * k, k=k, n_clusters=k)

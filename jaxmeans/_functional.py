@@ -189,7 +189,7 @@ def elbow(
       True
     """
     how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol)
-    spec = specify(X, ks=ks, sample_weight=sample_weight, **how)
+    spec = specify(X, ks=ks, sample_weight=sample_weight, caller="elbow", **how)
     ks, inertia, centroids, labels, n_iter, converged = _run.sweep(spec, progress=progress)
     silhouette = None
     if scores:

@@ -132,8 +132,10 @@ def kmeans_plusplus_core(
     # and a row has at least _MIN_DRAW_BATCH entries whatever n_local_trials is: the first
     # j centres and the first t draws of a step do not depend on k or n_local_trials.
     n_draws = max(n_local_trials, _MIN_DRAW_BATCH)
-    row = lambda i: jax.random.uniform(jax.random.fold_in(key, i), (n_draws,), XT.dtype)  # noqa: E731
-    u = jax.vmap(row)(jnp.arange(k))[:, :n_local_trials]
+    # Drawn in float32 whatever the data's dtype, so float32 and float64 copies of the same
+    # data get the same draws.
+    row = lambda i: jax.random.uniform(jax.random.fold_in(key, i), (n_draws,), jnp.float32)  # noqa: E731
+    u = jax.vmap(row)(jnp.arange(k))[:, :n_local_trials].astype(XT.dtype)
     trial = jnp.arange(n_local_trials)
     n_trials = n_local_trials if n_trials_used is None else n_trials_used
 
@@ -186,11 +188,11 @@ def random_rows_core(key: jax.Array, X: jax.Array, w: jax.Array, k: int, *, axis
       device that holds them.
     """
     if axis is None:
-        noise = jax.random.gumbel(key, (X.shape[0],), X.dtype)
+        noise = jax.random.gumbel(key, (X.shape[0],), jnp.float32).astype(X.dtype)
         _, indices = lax.top_k(_log_weights(w) + noise, k)
         indices = indices.astype(jnp.int32)
         return X[indices], indices
-    noise = jax.random.gumbel(jax.random.fold_in(key, lax.axis_index(axis)), w.shape)
+    noise = jax.random.gumbel(jax.random.fold_in(key, lax.axis_index(axis)), w.shape, jnp.float32)
     score, top = lax.top_k(_log_weights(w) + noise.astype(X.dtype), min(k, w.shape[0]))
     gather = lambda a: lax.all_gather(a, axis).reshape(-1, *a.shape[1:])  # noqa: E731
     _, best = lax.top_k(gather(score), k)

@@ -8,7 +8,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._buckets import cluster_bucket, cut, padded, place, row_bucket
+from . import _validation as v
+from ._buckets import (
+    Frame,
+    cast,
+    cluster_bucket,
+    cut,
+    framed,
+    padded,
+    place,
+    row_bucket,
+    unframed,
+    weights_scale,
+)
 from ._compile import Program
 from ._fit import FIT_STATIC, fit_program
 from ._placement import unsplit_labels
@@ -23,23 +35,29 @@ _FIT_SHARDED = jax.jit(fit_sharded_program, static_argnames=SHARDED_STATIC)
 _SWEEP_SHARDED = jax.jit(sweep_sharded_program, static_argnames=SHARDED_STATIC)
 
 
-def _bucketed(spec: FitSpec) -> tuple[Problem, Plan]:
-    """The spec's problem padded to the program's shapes, ready for its device, and its
-    plan with the padded number of centroid rows."""
-    p = spec.problem
+def _bucketed(spec: FitSpec) -> tuple[Problem, Plan, Frame, float]:
+    """The spec's problem padded to the program's shapes, centred and scaled on the host
+    (:func:`jaxmeans._buckets.framed`), ready for its device; its plan with the padded
+    number of centroid rows; the frame of the data and the scale of the weights."""
+    p, dtype = spec.problem, spec.dtype
     n, d = p.X.shape
     rows, k = row_bucket(n, d), cluster_bucket(spec.plan.k)
+    X, frame = framed(p.X, rows, dtype)
+    w_scale = weights_scale(p.w)
+    init = None
+    if p.init is not None:
+        init, _ = framed(p.init, k, dtype, shift=frame.shift, scale=frame.scale)
     problem = Problem(
-        X=padded(p.X, rows),
-        w=padded(p.w, rows),
-        init=None if p.init is None else padded(p.init, k),
+        X=X,
+        w=padded(np.asarray(p.w, np.float64) * w_scale, rows, dtype),
+        init=init,
         key=p.key,
-        tol=np.asarray(p.tol),
+        tol=np.asarray(p.tol, dtype),
         max_iter=np.int32(p.max_iter),
         n=np.int32(n),
         k=None if spec.ks is not None else np.int32(spec.plan.k),
     )
-    return place(problem, spec.device), spec.plan._replace(k=k)
+    return place(problem, spec.device), spec.plan._replace(k=k), frame, w_scale
 
 
 def _sharded(program, spec: FitSpec, *args):
@@ -69,7 +87,10 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
     if spec.rows is not None:
         result = _sharded(_FIT_SHARDED, spec)
         return result._replace(labels=unsplit_labels(result.labels, spec.rows, n))
-    problem, plan = (spec.problem, spec.plan) if spec.traced else _bucketed(spec)
+    if spec.traced:
+        problem, plan = spec.problem, spec.plan
+    else:
+        problem, plan, frame, w_scale = _bucketed(spec)
     result = FIT(
         problem,
         plan=plan,
@@ -82,7 +103,21 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
     if spec.traced:
         return result
     sizes = {"centroids": (spec.plan.k,), "labels": (n,)}
-    return cut(result, sizes, host=host, device=spec.device)
+    result = cut(result, sizes, host=True, device=None)
+    distinct = np.count_nonzero(np.bincount(result.labels, minlength=spec.plan.k))
+    if distinct < spec.plan.k:
+        v.warn_convergence(
+            f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+            f"({spec.plan.k}). Possibly due to duplicate points in X.",
+            stacklevel=3,
+        )
+    result = result._replace(
+        centroids=unframed(result.centroids, frame, spec.dtype),
+        inertia=np.float64(result.inertia) / (frame.scale**2 * w_scale),
+    )
+    if host:
+        return result
+    return jax.device_put(result._replace(inertia=cast(result.inertia, spec.dtype)), spec.device)
 
 
 def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
@@ -90,7 +125,10 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
     ks = jnp.asarray(spec.ks)
     if spec.rows is not None:
         return SweepOutput(ks, *_sharded(_SWEEP_SHARDED, spec, ks))
-    problem, plan = (spec.problem, spec.plan) if spec.traced else _bucketed(spec)
+    if spec.traced:
+        problem, plan = spec.problem, spec.plan
+    else:
+        problem, plan, frame, w_scale = _bucketed(spec)
     slots = sweep_slots(len(spec.ks) * plan.n_init)
     out = SWEEP(
         problem,
@@ -107,4 +145,9 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
     if spec.traced:
         return out
     sizes = {"centroids": (None, spec.plan.k), "labels": (None, spec.problem.X.shape[0])}
-    return cut(out, sizes, host=False, device=spec.device)
+    out = cut(out, sizes, host=True, device=None)
+    out = out._replace(
+        centroids=unframed(out.centroids, frame, spec.dtype),
+        inertia=cast(out.inertia / (frame.scale**2 * w_scale), spec.dtype),
+    )
+    return jax.device_put(out, spec.device)

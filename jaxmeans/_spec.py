@@ -9,6 +9,7 @@ weights, where its rows live and the backend tuning. :func:`jaxmeans.kmeans`,
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import jax
@@ -50,6 +51,7 @@ class FitSpec(NamedTuple):
       plan: the static :class:`~jaxmeans._lloyd.Plan`.
       ks: ``[m] int32`` cluster counts of a sweep, else None.
       rows: a :class:`~jaxmeans._placement.RowSplit` for a data-parallel fit, else None.
+      dtype: the compute dtype (float32, or float64 with 64-bit JAX on).
       device: the device a single-device fit runs on; None when traced or split.
       tuning: the backend :class:`~jaxmeans._tuning.Tuning` of that device's platform.
       traced: whether any input is traced (inside the caller's ``jit``/``vmap``).
@@ -59,6 +61,7 @@ class FitSpec(NamedTuple):
     plan: Plan
     ks: np.ndarray | None
     rows: RowSplit | None
+    dtype: np.dtype
     device: jax.Device | None
     tuning: Tuning
     traced: bool
@@ -77,11 +80,17 @@ def check_settings(
     tol,
     key,
     k_name: str = "k",
+    caller: str = "kmeans",
 ) -> Settings:
     """Check a fit's settings for ``n`` rows of ``d`` features in ``dtype``.
 
     Exactly one of ``k`` (a fit) and ``ks`` (a sweep) is given. ``k_name`` names ``k`` in
-    error messages (the estimators say ``n_clusters``).
+    error messages (the estimators say ``n_clusters``); ``caller`` names the entry point in
+    warnings.
+
+    Warns:
+      RuntimeWarning: an init array with ``n_init > 1`` (one run is made, as in
+        scikit-learn).
     """
     if ks is not None:
         ks = v.check_ks(ks, n)
@@ -91,6 +100,13 @@ def check_settings(
     init_mode, init_array = v.check_init(init, k, d, dtype)
     n_init = v.check_int(n_init, "n_init")
     if init_mode == "array":
+        if n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only one init in "
+                f"{caller} instead of n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
         n_init = 1
     max_iter = v.check_int(max_iter, "max_iter")
     plan = Plan(k, n_init, init_mode)
@@ -103,18 +119,20 @@ def specify(
     sample_weight=None,
     mesh=None,
     k_name: str = "k",
+    caller: str = "kmeans",
     **settings,
 ) -> FitSpec:
     """Check ``X``, its weights and the settings (:func:`check_settings`) once, and decide
     where the fit runs: on the device ``X`` is on, or split by rows over a mesh."""
     X = v.check_data(X)
+    dtype = v.float_dtype(X.dtype)
     n, d = X.shape
-    checked = check_settings(n, d, X.dtype, k_name=k_name, **settings)
-    w = v.check_sample_weight(sample_weight, n, X.dtype)
+    checked = check_settings(n, d, dtype, k_name=k_name, caller=caller, **settings)
+    w = v.check_sample_weight(sample_weight, n, dtype)
     v.check_positive_mass(checked.plan.k, w, k_name if checked.ks is None else "max(ks)")
     problem = Problem(X, w, checked.init, checked.key, checked.tol, checked.max_iter, None, None)
     traced = v.any_traced(problem)
     rows = split_rows(X, w, mesh, traced)
     device = None if traced or rows is not None else device_of(X)
     tuning = tuning_of(X) if device is None else tuning_for(device.platform)
-    return FitSpec(problem, checked.plan, checked.ks, rows, device, tuning, traced)
+    return FitSpec(problem, checked.plan, checked.ks, rows, dtype, device, tuning, traced)

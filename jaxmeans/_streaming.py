@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 from . import _validation as v
-from ._base import KMeansBase, random_seed
+from ._base import KMeansBase, kept_on_failure, precision_of, random_seed
 from ._functional import kmeans_plusplus
 from ._minibatch import minibatch_step
 from ._rows import read_rows, release
@@ -104,15 +104,17 @@ class MiniBatchKMeans(KMeansBase):
         if not hasattr(X, "shape") or hasattr(X, "iloc") or hasattr(X, "tocsr"):
             X = np.asarray(v.check_data(X))  # sparse input fails here, with its message
         v.check_shape(X.shape)
-        v.check_data(X[:1], "X")  # dtype (complex, non-numeric) and the first row's values
+        first = v.check_data(X[:1], "X")  # dtype (complex, non-numeric), the first row
+        self._dtype = np.dtype(first.dtype)  # float32 stays float32, the rest float64
         return X, int(X.shape[0]), int(X.shape[1])
 
     def _rows(self, X, index) -> np.ndarray:
-        """Checked float rows ``X[index]``, read in sorted order (kind to files)."""
+        """Rows ``X[index]`` in the fit's precision, read in sorted order (kind to files),
+        every value checked: a NaN or infinity is reported at its index in ``X``."""
         order = np.argsort(index, kind="stable")
         rows = np.empty((len(index), X.shape[1]), dtype=np.float64)
         rows[order] = read_rows(X, index[order])
-        return np.asarray(v.check_data(rows, "X"))
+        return _checked_rows(rows, index, self._dtype)
 
     def _params(self, n: int, d: int):
         """``(settings, batch, init_size)`` checked for ``n`` rows of ``d`` features."""
@@ -127,6 +129,7 @@ class MiniBatchKMeans(KMeansBase):
             tol=self.tol,
             key=None,  # batches and seeds come from random_state's NumPy generator
             k_name="n_clusters",
+            caller=type(self).__name__,
         )
         batch = v.check_int(self.batch_size, "batch_size")
         ratio = float(self.reassignment_ratio)
@@ -210,11 +213,13 @@ class MiniBatchKMeans(KMeansBase):
         self.cluster_centers_ = np.asarray(self._centres_np)
 
     def _label_all(self, X, n: int, weights) -> None:
+        """Labels and inertia of every row of ``X``, a chunk at a time; every row is
+        checked here, so a NaN the batches never drew still fails the fit."""
         labels = np.empty(n, np.int32)
         inertia = 0.0
         for start in range(0, n, _LABEL_CHUNK):
             index = np.arange(start, min(start + _LABEL_CHUNK, n))
-            rows = v.as_array(read_rows(X, index), "X")
+            rows = _checked_rows(read_rows(X, index), index, self._dtype)
             lab, sq = self._assign(rows)
             labels[start : index[-1] + 1] = np.asarray(lab)
             inertia += float(np.sum(weights(index) * np.asarray(sq, dtype=np.float64)))
@@ -229,12 +234,18 @@ class MiniBatchKMeans(KMeansBase):
         only the rows of each batch (and, at the end, one chunk at a time for ``labels_``)
         are read.
         """
-        X, n, d = self._source(X)
+        with kept_on_failure(self):
+            X, n, d = self._source(X)
+            with precision_of(self._dtype):
+                return self._fit(X, n, d, sample_weight)
+
+    def _fit(self, X, n: int, d: int, sample_weight) -> MiniBatchKMeans:
         settings, batch, init_size = self._params(n, d)
+        dtype = self._dtype
         w_all = None if sample_weight is None else np.asarray(
-            v.check_sample_weight(sample_weight, n, np.float32)
+            v.check_sample_weight(sample_weight, n, dtype), dtype
         )  # fmt: skip
-        weights = (lambda i: np.ones(len(i), np.float32)) if w_all is None else (lambda i: w_all[i])
+        weights = (lambda i: np.ones(len(i), dtype)) if w_all is None else (lambda i: w_all[i])
         rng = self._rng()
         self._centres_np = self._best_seed(X, n, settings, init_size, rng, weights)
         self._generator, self.n_features_in_ = rng, d
@@ -277,13 +288,21 @@ class MiniBatchKMeans(KMeansBase):
         A batch with a different number of features, a NaN, or (on the first call) fewer
         rows than clusters raises ``ValueError`` and leaves the fitted state as it was.
         """
+        with kept_on_failure(self):
+            rows = v.check_data(X)
+            release(X)
+            if hasattr(self, "cluster_centers_"):
+                rows = rows.astype(self.cluster_centers_.dtype)
+            with precision_of(rows.dtype):
+                return self._partial_fit(np.asarray(rows), sample_weight)
+
+    def _partial_fit(self, rows: np.ndarray, sample_weight) -> MiniBatchKMeans:
         first = not hasattr(self, "cluster_centers_")
-        rows = np.asarray(v.check_data(X))
-        release(X)
+        self._dtype = rows.dtype
         n, d = rows.shape
         if not first:
             self._check_features(d)
-        w = np.asarray(v.check_sample_weight(sample_weight, n, rows.dtype))
+        w = np.asarray(v.check_sample_weight(sample_weight, n, rows.dtype), rows.dtype)
         if first:
             settings, _, init_size = self._params(n, d)
             rng = self._rng()
@@ -300,3 +319,16 @@ class MiniBatchKMeans(KMeansBase):
         self.labels_ = np.asarray(lab)
         self.inertia_ = float(np.sum(w * np.asarray(sq)))
         return self
+
+
+def _checked_rows(rows: np.ndarray, index: np.ndarray, dtype) -> np.ndarray:
+    """``rows`` (read from ``X[index]``) in ``dtype``; ValueError naming the index in ``X``
+    of the first row holding NaN or infinity, or a value ``dtype`` cannot hold."""
+    bad = ~np.isfinite(rows) | (np.abs(rows) > np.finfo(dtype).max)
+    if bad.any():
+        i, j = (int(a) for a in np.argwhere(bad)[0])
+        raise ValueError(
+            f"X holds {rows[i, j]} at index ({int(index[i])}, {j}), which is NaN, infinite "
+            f"or beyond {np.dtype(dtype)}; remove or impute those values first"
+        )
+    return rows.astype(dtype, copy=False)

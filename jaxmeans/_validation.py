@@ -8,6 +8,8 @@ functions still work under ``jax.jit`` and ``jax.vmap``.
 from __future__ import annotations
 
 import numbers
+import sys
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -19,6 +21,24 @@ except ImportError:  # pragma: no cover
     from jax._src.core import Tracer
 
 INIT_MODES = ("k-means++", "random")
+
+
+class ConvergenceWarning(UserWarning):
+    """A fit ended somewhere degenerate (fewer distinct clusters than asked for).
+
+    When scikit-learn is already imported, the warning is also an instance of
+    ``sklearn.exceptions.ConvergenceWarning``, so filters written for scikit-learn apply.
+    """
+
+
+def warn_convergence(message: str, stacklevel: int) -> None:
+    """Warn with :class:`ConvergenceWarning` (scikit-learn's too when it is loaded)."""
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    category = ConvergenceWarning
+    if sklearn_exceptions is not None:
+        bases = (ConvergenceWarning, sklearn_exceptions.ConvergenceWarning)
+        category = type("ConvergenceWarning", bases, {})
+    warnings.warn(message, category, stacklevel=stacklevel + 1)
 
 
 def is_concrete(x) -> bool:
@@ -47,9 +67,11 @@ def _describe(x) -> str:
 
 
 def as_array(x, name: str) -> np.ndarray | jax.Array:
-    """``x`` as a floating array of the compute dtype (:func:`float_dtype`): a NumPy array,
-    or a JAX array when ``x`` is one (so it stays where it is, or traced). TypeError for
-    non-numeric input. Never mutates ``x``."""
+    """``x`` as a floating array: a NumPy array in its own precision (float32 or float64;
+    integers, booleans and numbers held as objects become float64, as scikit-learn does),
+    or, when ``x`` is a JAX array, a JAX array of the compute dtype (:func:`float_dtype`),
+    so that it stays where it is, or traced. TypeError for non-numeric input. Never mutates
+    ``x``."""
     if hasattr(x, "toarray") and hasattr(x, "nnz"):
         raise TypeError(
             f"{name} is a sparse matrix, and sparse input is not supported; "
@@ -78,10 +100,15 @@ def as_array(x, name: str) -> np.ndarray | jax.Array:
             f"{name} must be a numeric array, got dtype {arr.dtype}"
             + (" (non-numeric values)" if kind in "US" else "")
         )
-    dtype = float_dtype(arr.dtype)
     if isinstance(arr, jax.Array):
+        dtype = float_dtype(arr.dtype)
         return arr if arr.dtype == dtype else arr.astype(dtype)
-    return np.asarray(arr, dtype=dtype)
+    host = (
+        np.float64
+        if kind != "f" or arr.dtype.itemsize > 8
+        else np.promote_types(arr.dtype, np.float32)
+    )
+    return np.asarray(arr, dtype=host)
 
 
 @jax.jit
@@ -108,12 +135,35 @@ def check_finite(arr: jax.Array, name: str) -> None:
         )
 
 
-def check_data(X, name: str = "X") -> jax.Array:
-    """A 2-D, non-empty, finite, floating ``[n, d]`` array."""
+def check_data(X, name: str = "X", dtype=None):
+    """A 2-D, non-empty, finite, floating ``[n, d]`` array (:func:`as_array`) whose values
+    the compute dtype ``dtype`` (default :func:`float_dtype` of its own) can hold."""
     arr = as_array(X, name)
     check_shape(arr.shape, name)
     check_finite(arr, name)
+    check_representable(arr, name, float_dtype(arr.dtype) if dtype is None else dtype)
     return arr
+
+
+def check_representable(arr, name: str, dtype) -> None:
+    """ValueError when a finite value of ``arr`` is beyond what ``dtype`` holds (a float64
+    1e300 computed in float32), instead of a silent infinity."""
+    dtype = np.dtype(dtype)
+    if (
+        not is_concrete(arr)
+        or not isinstance(arr, np.ndarray)
+        or arr.dtype.itemsize <= dtype.itemsize
+    ):
+        return
+    big = np.abs(arr) > np.finfo(dtype).max
+    if big.any():
+        where = tuple(int(i) for i in np.argwhere(big)[0])
+        raise ValueError(
+            f"{name} holds {arr[where]:.6g} at index {where}, beyond the largest {dtype} "
+            f"({np.finfo(dtype).max:.4g}) that the computation uses; rescale {name}, or turn "
+            "on 64-bit JAX (jax.config.update('jax_enable_x64', True)); the estimators "
+            "compute float64 input in float64"
+        )
 
 
 def check_shape(shape, name: str = "X") -> None:
@@ -133,13 +183,19 @@ def check_shape(shape, name: str = "X") -> None:
             )
 
 
-def check_int(value, name: str, minimum: int = 1) -> int:
-    """A Python int ``>= minimum``; bools and floats are rejected."""
+INT32_MAX = 2**31 - 1
+
+
+def check_int(value, name: str, minimum: int = 1, maximum: int = INT32_MAX) -> int:
+    """A Python int in ``[minimum, maximum]`` (default: what an int32 holds, as the
+    programs count in int32); bools and floats are rejected."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {_describe(value)}")
     value = int(value)
     if value < minimum:
         raise ValueError(f"{name} (={value}) must be >= {minimum}")
+    if value > maximum:
+        raise ValueError(f"{name} (={value}) must be <= {maximum}")
     return value
 
 
@@ -170,10 +226,14 @@ def check_tol(tol, dtype) -> jax.Array:
 
 
 def check_sample_weight(sample_weight, n_samples: int, dtype) -> jax.Array:
-    """``[n]`` non-negative finite weights, not all zero; ones when None."""
+    """``[n]`` non-negative finite weights, not all zero; ones when None. Host weights
+    keep their precision (the boundary scales them into range); traced ones take
+    ``dtype``."""
     if sample_weight is None:
         return np.ones((n_samples,), dtype)
-    w = as_array(sample_weight, "sample_weight").astype(dtype)
+    w = as_array(sample_weight, "sample_weight")
+    if isinstance(w, jax.Array):
+        w = w.astype(dtype)
     if w.shape != (n_samples,):
         raise ValueError(
             f"sample_weight must have shape ({n_samples},) to match X, got {tuple(w.shape)}"
@@ -216,15 +276,19 @@ def check_init(init, k: int, n_features: int, dtype):
             f"got {tuple(arr.shape)}"
         )
     check_finite(arr, "init")
-    return "array", arr.astype(dtype)
+    check_representable(arr, "init", dtype)
+    return "array", arr.astype(dtype) if isinstance(arr, jax.Array) else arr
 
 
-def key_from_seed(seed: int) -> jax.Array:
+def key_from_seed(seed: int, name: str = "key") -> jax.Array:
     """``jax.random.key(seed)``, made on the host where that is exact (the default
     threefry keys of seeds in ``[0, 2**32)`` hold ``[0, seed]``): JAX's own seeding
-    compiles two small programs in every new process."""
+    compiles two small programs in every new process. ``name`` names the seed in the
+    ValueError for one JAX cannot take."""
     if 0 <= seed < 2**32 and jax.config.jax_default_prng_impl == "threefry2x32":
         return jax.random.wrap_key_data(np.array([0, seed], np.uint32))
+    if not -(2**63) <= seed < 2**64:
+        raise ValueError(f"{name} (={seed}) must be an int seed in [-2**63, 2**64)")
     return jax.random.key(seed)
 
 

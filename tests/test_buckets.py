@@ -142,7 +142,7 @@ def test_bucket_rules():
 @pytest.mark.parametrize("options", [FAST_COMPILE, QUICK_COMPILE])
 def test_faster_compile_options_give_the_same_fit(blobs, key, options):
     spec = specify(blobs, k=4, key=key, init="k-means++", n_init=3, max_iter=300, tol=1e-4)
-    problem, plan = _run._bucketed(spec)
+    problem, plan, _, _ = _run._bucketed(spec)
     lowered = _run.FIT.jitted.lower(problem, plan=plan, tuning=CPU)
     fast = lowered.compile(compiler_options=options)(problem)
     full = lowered.compile()(problem)
