@@ -12,6 +12,7 @@ import contextlib
 import inspect
 import numbers
 import sys
+import warnings
 
 import jax
 import numpy as np
@@ -169,11 +170,50 @@ class KMeansBase:
             del self.feature_names_in_
 
     def _validate_X(self, X) -> jax.Array:
-        """``X`` checked for a fitted model's methods."""
+        """``X`` checked for a fitted model's methods: its features must be the fitted
+        ones (count, and names and order when either side has names)."""
         _check_fitted(self)
+        self._check_feature_names(X)
         arr = v.check_data(X)
         self._check_features(arr.shape[1])
         return arr
+
+    def _check_feature_names(self, X) -> None:
+        """scikit-learn's rule: different column names or order raise; names on one side
+        only warn."""
+        names = _feature_names(X)
+        fitted = getattr(self, "feature_names_in_", None)
+        cls = type(self).__name__
+        if names is None and fitted is None:
+            return
+        if fitted is None:
+            warnings.warn(
+                f"X has feature names, but {cls} was fitted without feature names",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+        if names is None:
+            warnings.warn(
+                f"X does not have valid feature names, but {cls} was fitted with feature names",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+        if len(names) == len(fitted) and (names == fitted).all():
+            return
+        unseen = [n for n in names if n not in set(fitted)]
+        missing = [n for n in fitted if n not in set(names)]
+        message = "The feature names should match those that were passed during fit.\n"
+        if unseen:
+            message += "Feature names unseen at fit time:\n" + "".join(f"- {n}\n" for n in unseen)
+        if missing:
+            message += "Feature names seen at fit time, yet now missing:\n" + "".join(
+                f"- {n}\n" for n in missing
+            )
+        if not unseen and not missing:
+            message += "Feature names must be in the same order as they were in fit.\n"
+        raise ValueError(message)
 
     # -- a fitted model -------------------------------------------------------------------
 

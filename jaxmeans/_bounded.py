@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._distances import HIGHEST, sq_norms
-from ._lloyd import inertia_of, relocation, report, update
+from ._lloyd import block_sums, inertia_of, relocation, report, update
 from ._problem import Data, KMeansResult
 
 # Above this many centroids the [k, k] centre distances are not formed and only the lower
@@ -103,12 +103,6 @@ def _assign(data: Data, centroids, active, labels, upper, lower, first):
     return lax.fori_loop(0, n_blocks, block, (labels, upper, lower))
 
 
-def _sums(data: Data, labels, k):
-    """Per-cluster weighted sums ``[k, d]`` and weights ``[k]``."""
-    sums = jax.ops.segment_sum(data.X * data.w[:, None], labels, num_segments=k)
-    return sums, jax.ops.segment_sum(data.w, labels, num_segments=k)
-
-
 def _loosen(upper, lower, labels, shift_dist):
     """Keep the bounds valid after the centres moved by ``shift_dist`` ``[k]``."""
     top, arg = lax.top_k(shift_dist, 2)
@@ -138,7 +132,7 @@ def lloyd_bounded(
         first = s.n_iter == 0
         labels, upper, lower = _assign(data, s.centroids, active, s.labels, s.upper, s.lower, first)
         strict = ~first & ~jnp.any((labels != s.labels) & real)
-        sums, counts = _sums(data, labels, k)
+        sums, counts = block_sums(data, labels, k)
         relocate = relocation(data, s.centroids, labels, active, lanes=False, batched=False)
         new, shift, energy = update(s.centroids, active, sums, counts, relocate)
         moved = jnp.sqrt(sq_norms(new - s.centroids))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.sharding import Mesh
 from jax.typing import ArrayLike
 
@@ -230,7 +231,13 @@ def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
             f"ks and inertia must be 1-D of the same length, got shapes "
             f"{tuple(ks_arr.shape)} and {tuple(y.shape)}"
         )
+    if ks_arr.shape[0] == 0:
+        raise ValueError("ks and inertia must not be empty")
+    v.check_finite(ks_arr, "ks")
     v.check_finite(y, "inertia")
+    if v.is_concrete(ks_arr) and (np.diff(np.asarray(ks_arr)) <= 0).any():
+        raise ValueError(f"ks must be strictly increasing, got {np.asarray(ks_arr).tolist()}")
+    ks_arr, y = jnp.asarray(ks_arr), jnp.asarray(y)
     knee = knee_index(ks_arr, y, jnp.asarray(min_distance, y.dtype))
     return (int(knee) or None) if v.is_concrete(knee) else knee
 

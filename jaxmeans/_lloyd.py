@@ -39,15 +39,16 @@ def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning):
     real = (jnp.arange(n_blocks * rows) < data.n).reshape(n_blocks, rows)
 
     def pass_block(carry, args):
-        acc, changed = carry
+        acc, comp, changed = carry
         _, xt, xw1, old, is_real = args
         labels, _ = nearest_in_block(xt, centroids, c_sq, tuning)
         if tuning.one_hot_update(k):
             one_hot = (index[:, None] == labels[None, :]).astype(xw1.dtype)
-            acc = acc + jnp.dot(one_hot, xw1, precision=HIGHEST)
+            part = jnp.dot(one_hot, xw1, precision=HIGHEST)
         else:
-            acc = acc + jax.ops.segment_sum(xw1, labels, num_segments=k)
-        return (acc, changed | jnp.any((labels != old) & is_real)), labels
+            part = jax.ops.segment_sum(xw1, labels, num_segments=k)
+        acc, comp = compensated_add(acc, comp, part)
+        return (acc, comp, changed | jnp.any((labels != old) & is_real)), labels
 
     def block(carry, args):
         if isinstance(data.used, int):
@@ -56,10 +57,36 @@ def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning):
         skip = lambda carry, args: (carry, jnp.zeros(rows, jnp.int32))  # noqa: E731
         return lax.cond(args[0] < data.used, pass_block, skip, carry, args)
 
-    start = (jnp.zeros((k, d + 1), data.X.dtype), jnp.bool_(False))
+    zeros = jnp.zeros((k, d + 1), data.X.dtype)
+    start = (zeros, zeros, jnp.bool_(False))
     xs = (jnp.arange(n_blocks), data.blocks, data.Xw1, labels_old.reshape(n_blocks, rows), real)
-    (acc, changed), labels = lax.scan(block, start, xs)
+    (acc, _, changed), labels = lax.scan(block, start, xs)
     return labels.reshape(-1), changed, acc[:, :d], acc[:, d]
+
+
+def compensated_add(total, comp, part):
+    """Kahan's step: ``total + part`` with the rounding carried in ``comp``. Summing the
+    per-block cluster sums this way keeps float32 sums over a million rows as accurate as
+    one block's (one Lloyd step at (1M, 2, 10): 1.3e-7 from float64, 1.3e-6 without;
+    scikit-learn 1.7e-7)."""
+    y = part - comp
+    new = total + y
+    return new, (new - total) - y
+
+
+def block_sums(data: Data, labels: jax.Array, k: int, groups: int = 8):
+    """Per-cluster weighted sums ``[k, d]`` and weights ``[k]`` of rows labelled ``labels``
+    ``[n_pad]``: one scatter into ``groups`` partial sums over consecutive rows, then their
+    sum. One scatter over all rows is a running sum 100,000 rows long (one Lloyd step at
+    (100k, 64, 256): 1.6e-7 from float64, scikit-learn 9e-8); eight partial sums bring it
+    to 9e-8 at no measurable cost (one partial sum per row block cost 10% of the fit)."""
+    n_pad, width = data.X.shape[0], data.Xw1.shape[-1]
+    group = jnp.arange(n_pad, dtype=jnp.int32) * groups // n_pad
+    grid = jax.ops.segment_sum(
+        data.Xw1.reshape(-1, width), group * k + labels, num_segments=groups * k
+    )
+    acc = jnp.sum(grid.reshape(groups, k, width), axis=0)
+    return acc[:, :-1], acc[:, -1]
 
 
 def _relocated(data: Data, centroids, labels, active, sums, counts, axis=None):

@@ -132,6 +132,9 @@ def specify(
     v.check_positive_mass(checked.plan.k, w, k_name if checked.ks is None else "max(ks)")
     problem = Problem(X, w, checked.init, checked.key, checked.tol, checked.max_iter, None, None)
     traced = v.any_traced(problem)
+    if traced:
+        guard = lambda a: None if a is None else v.not_differentiable(a)  # noqa: E731
+        problem = problem._replace(X=guard(X), w=guard(w), init=guard(checked.init))
     rows = split_rows(X, w, mesh, traced)
     device = None if traced or rows is not None else device_of(X)
     tuning = tuning_of(X) if device is None else tuning_for(device.platform)

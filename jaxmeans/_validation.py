@@ -41,6 +41,23 @@ def warn_convergence(message: str, stacklevel: int) -> None:
     warnings.warn(message, category, stacklevel=stacklevel + 1)
 
 
+@jax.custom_jvp
+def not_differentiable(x):
+    """``x``, unchanged; differentiating through it raises a TypeError that says why,
+    instead of JAX's error from deep inside a ``while_loop``."""
+    return x
+
+
+@not_differentiable.defjvp
+def _not_differentiable_jvp(primals, tangents):
+    raise TypeError(
+        "jaxmeans fits are not differentiable: assigning points to their nearest centre is "
+        "a discrete choice and the Lloyd loop runs a data-dependent number of steps. "
+        "Differentiate a function of the result instead, with the fit under "
+        "jax.lax.stop_gradient (e.g. distances to jax.lax.stop_gradient(result.centroids))."
+    )
+
+
 def is_concrete(x) -> bool:
     """True when ``x``'s values are known now (not a tracer inside jit/vmap/grad)."""
     return not isinstance(x, Tracer)

@@ -1,7 +1,8 @@
 """The ``jaxmeans`` command: fit a CSV file, sweep k for the elbow, or run the tutorial demo.
 
-Bad input exits with status 2 and one line on stderr; output files are written whole or not
-at all (a temporary file in the same folder, then a rename).
+Bad input exits with status 2 and one line on stderr, before any file is written; output
+files are written whole or not at all (a temporary file in the same folder, then a rename;
+a symlink stays a symlink, a read-only file is left alone). Ctrl-C exits with status 130.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._files import atomic_write, save_figure
+from ._files import atomic_write, check_writable, figure_format, save_figure
 
 
 class UsageError(Exception):
@@ -26,10 +27,25 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _write_csv(path: str, header: list[str], rows) -> None:
+def _outputs(args, **options) -> None:
+    """Check every output path before anything is computed or written: folders exist,
+    files are writable, picture formats are known, no path is given twice. ``options``:
+    option name -> attribute of ``args``."""
+    given = {flag: getattr(args, attr) for flag, attr in options.items() if getattr(args, attr)}
+    real = {}
+    for flag, path in given.items():
+        target = check_writable(path, flag)
+        if target in real:
+            raise UsageError(f"{flag} and {real[target]} name the same file {path}")
+        real[target] = flag
+        if flag == "--plot":
+            figure_format(path, flag)
+
+
+def _write_csv(path: str, header: list[str], rows, option: str) -> None:
     import csv
 
-    with atomic_write(path, "w") as fh:
+    with atomic_write(path, "w", option) as fh:
         out = csv.writer(fh)
         out.writerow(header)
         out.writerows(rows)
@@ -58,11 +74,14 @@ def _fit(args) -> int:
 
     import jaxmeans
 
+    _outputs(args, **{"--out": "out", "--centroids": "centroids", "--plot": "plot"})
     X, columns = _read(args.file, args.columns)
     if args.k < 1:
         raise UsageError(f"-k (={args.k}) must be >= 1")
     if args.k > len(X):
         raise UsageError(f"-k (={args.k}) must be <= the number of rows (={len(X)})")
+    if args.plot and X.shape[1] < 2:
+        raise UsageError(f"--plot needs at least two columns to draw, got {X.shape[1]}")
     model = jaxmeans.KMeans(
         args.k, n_init=args.n_init, random_state=args.seed, verbose=int(args.verbose)
     ).fit(X)
@@ -73,10 +92,10 @@ def _fit(args) -> int:
     for j, centre in enumerate(model.cluster_centers_):
         print(f"{j:>7}  {sizes[j]:>6}  " + "  ".join(f"{x:>12.6g}" for x in centre))
     if args.out:
-        _write_csv(args.out, ["row", "label"], enumerate(model.labels_.tolist()))
+        _write_csv(args.out, ["row", "label"], enumerate(model.labels_.tolist()), "--out")
         print(f"wrote labels to {args.out}")
     if args.centroids:
-        _write_csv(args.centroids, columns, model.cluster_centers_.tolist())
+        _write_csv(args.centroids, columns, model.cluster_centers_.tolist(), "--centroids")
         print(f"wrote centroids to {args.centroids}")
     if args.plot:
         _use_agg()
@@ -89,7 +108,7 @@ def _fit(args) -> int:
             feature_names=columns[:2],
             title=f"k-means, k = {args.k}",
         )
-        save_figure(ax.figure, args.plot)
+        save_figure(ax.figure, args.plot, "--plot")
         print(f"wrote plot to {args.plot}")
     return 0
 
@@ -102,6 +121,7 @@ def _elbow(args) -> int:
 
     import jaxmeans
 
+    _outputs(args, **{"--json": "json", "--plot": "plot"})
     X, _ = _read(args.file, args.columns)
     if args.k_min < 1:
         raise UsageError(f"--k-min (={args.k_min}) must be >= 1")
@@ -114,7 +134,7 @@ def _elbow(args) -> int:
     result = jaxmeans.elbow(
         X,
         ks,
-        key=jax.random.key(args.seed),
+        key=args.seed,
         n_init=args.n_init,
         scores=not args.no_silhouette,
         progress=True,
@@ -139,14 +159,14 @@ def _elbow(args) -> int:
     print(f"knee: {knee if knee is not None else 'none found'}")
     if args.json:
         payload = {"file": args.file, "knee": knee, "curve": rows}
-        with atomic_write(args.json, "w") as fh:
+        with atomic_write(args.json, "w", "--json") as fh:
             json.dump(payload, fh, indent=2, allow_nan=False)
         print(f"wrote {args.json}")
     if args.plot:
         _use_agg()
         from . import plot
 
-        save_figure(plot.elbow(result).figure, args.plot)
+        save_figure(plot.elbow(result).figure, args.plot, "--plot")
         print(f"wrote plot to {args.plot}")
     return 0
 
@@ -215,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"jaxmeans: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # partial outputs were temporary files, already removed
+        print("jaxmeans: interrupted", file=sys.stderr)
+        return 130
     except (ValueError, OSError) as err:  # bad input or files; a TypeError is a bug
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         print(f"jaxmeans: error: {message}", file=sys.stderr)

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import _validation as v
+
 __all__ = ["clusters", "clusters_3d", "confusion_matrix", "elbow"]
 
 # The tutorial's three colours first, then matplotlib's tab10.
@@ -36,6 +38,31 @@ def _axes(ax, projection=None, figsize=(8, 6)):
     return fig.add_subplot(1, 1, 1, projection=projection)
 
 
+def _points(X, name: str, columns: int) -> np.ndarray:
+    """``X`` as a finite ``[n, >= columns]`` NumPy array, or a ValueError/TypeError."""
+    X = np.asarray(v.check_data(X, name))
+    if X.shape[1] < columns:
+        raise ValueError(f"{name} must have at least {columns} columns to plot, got {X.shape[1]}")
+    return X
+
+
+def _labels(labels, n: int, name: str = "labels") -> np.ndarray:
+    """``labels`` as ``[n]`` non-negative integers, or a ValueError/TypeError."""
+    arr = np.asarray(labels)
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) to match the points, got {arr.shape}")
+    if arr.dtype.kind not in "iub":
+        raise TypeError(f"{name} must be integers, got dtype {arr.dtype}")
+    if n and arr.min() < 0:
+        raise ValueError(f"{name} must be >= 0, got {int(arr.min())}")
+    return arr.astype(np.int64)
+
+
+def _names(names, count: int, name: str) -> None:
+    if names is not None and len(names) < count:
+        raise ValueError(f"{name} needs at least {count} names, got {len(names)}")
+
+
 def clusters(
     X,
     labels=None,
@@ -58,7 +85,11 @@ def clusters(
     Returns:
       The Axes.
     """
-    X = np.asarray(X)
+    X = _points(X, "X", 2)
+    labels = None if labels is None else _labels(labels, len(X))
+    if centroids is not None:
+        centroids = _points(centroids, "centroids", 2)
+    _names(feature_names, 2, "feature_names")
     ax = _axes(ax)
     k = int(np.max(labels)) + 1 if labels is not None else 1
     if centroids is not None:
@@ -101,8 +132,10 @@ def elbow(result, ax=None, *, title: str | None = "Elbow curve"):
     Returns:
       The Axes with the inertia curve.
     """
-    ks = np.asarray(result.ks)
-    inertia = np.asarray(result.inertia)
+    ks = np.asarray(getattr(result, "ks", None))
+    inertia = np.asarray(getattr(result, "inertia", None))
+    if ks.ndim != 1 or inertia.shape != ks.shape or ks.size == 0:
+        raise TypeError("result must be a jaxmeans.ElbowResult (ks and inertia of one length)")
     ax = _axes(ax)
     ax.plot(ks, inertia, marker="o", linewidth=3, color="mediumblue", label="inertia")
     knee = int(result.knee)
@@ -157,6 +190,11 @@ def confusion_matrix(
       The Axes.
     """
     cm = np.asarray(cm)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.size == 0:
+        raise ValueError(f"cm must be a square [c, c] matrix of counts, got shape {cm.shape}")
+    if cm.dtype.kind not in "iu" or (cm < 0).any():
+        raise ValueError("cm must hold non-negative integer counts")
+    _names(labels, cm.shape[0], "labels")
     ax = _axes(ax, figsize=(7.5, 7.5))
     ax.matshow(cm, cmap="Blues", alpha=0.3)
     for i in range(cm.shape[0]):
@@ -190,8 +228,13 @@ def clusters_3d(
     Returns:
       The 3-D Axes.
     """
-    X = np.asarray(X)
-    labels = np.asarray(labels)
+    X = _points(X, "X", 3)
+    labels = _labels(labels, len(X))
+    dims = tuple(dims)
+    if len(dims) != 3 or len(set(dims)) != 3 or not all(0 <= i < X.shape[1] for i in dims):
+        raise ValueError(f"dims must be 3 distinct column indices of X, got {dims}")
+    if feature_names is not None:
+        _names(feature_names, X.shape[1], "feature_names")
     ax = _axes(ax, projection="3d", figsize=(10, 8))
     a, b, c = dims
     k = int(labels.max()) + 1

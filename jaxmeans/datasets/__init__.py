@@ -6,6 +6,7 @@ Everything here returns NumPy arrays; no network access is ever needed.
 from __future__ import annotations
 
 import csv
+import math
 import os
 from importlib import resources
 from typing import NamedTuple
@@ -58,10 +59,14 @@ def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) ->
     Returns:
       :class:`Table` with ``data [n, c] float64`` and the column names.
 
+    A UTF-8 byte-order mark is ignored; columns with an empty name (the index column that
+    pandas' ``to_csv`` writes) are not taken unless named in ``columns``.
+
     Raises:
       FileNotFoundError: no such file.
-      ValueError: an empty file, a header with no rows, an unknown column, a ragged row or
-        a cell that is not a number (the message names row and column).
+      ValueError: an empty file, a header with no rows, a column name used twice, an unknown
+        column, a ragged row or a cell that is not a finite number (the message names row
+        and column).
 
     Example:
       >>> import jaxmeans.datasets as ds
@@ -70,7 +75,7 @@ def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) ->
       (['x', 'y'], (300, 2))
     """
     path = os.fspath(path)
-    with open(path, newline="") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:  # a BOM is not part of a name
         rows = list(csv.reader(fh))
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
@@ -78,9 +83,15 @@ def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) ->
     header = [name.strip() for name in rows[0]]
     if len(rows) == 1:
         raise ValueError(f"{path} has a header but no data rows")
+    seen = set()
+    for name in header:
+        if name and name in seen:
+            raise ValueError(f"{path}: column name {name!r} appears twice in the header")
+        seen.add(name)
     if isinstance(columns, str):
         columns = [name.strip() for name in columns.split(",") if name.strip()]
-    wanted = header if columns is None else list(columns)
+    # Unnamed columns (a pandas index written with to_csv) are never taken by default.
+    wanted = [name for name in header if name] if columns is None else list(columns)
     unknown = [name for name in wanted if name not in header]
     if unknown:
         raise ValueError(
@@ -98,11 +109,16 @@ def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) ->
         for c, i in enumerate(index):
             cell = row[i].strip()
             try:
-                data[r - 2, c] = float(cell)
+                value = float(cell)
             except ValueError:
                 raise ValueError(
                     f"{path} line {r}, column {header[i]!r}: {cell!r} is not a number"
                 ) from None
+            if not math.isfinite(value):
+                raise ValueError(
+                    f"{path} line {r}, column {header[i]!r}: {cell!r} is not a finite number"
+                )
+            data[r - 2, c] = value
     return Table(data, wanted)
 
 
@@ -183,21 +199,25 @@ def make_blobs(
       >>> X.shape, y.tolist()
       ((10, 2), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
-        raise TypeError(f"n_samples must be an int, got {n_samples!r}")
-    if n_samples < 1:
-        raise ValueError(f"n_samples (={n_samples}) must be >= 1")
-    if cluster_std < 0:
-        raise ValueError(f"cluster_std (={cluster_std}) must be >= 0")
+    from .. import _validation as v
+
+    n_samples = v.check_int(n_samples, "n_samples")
+    n_features = v.check_int(n_features, "n_features")
+    if isinstance(cluster_std, bool) or not isinstance(cluster_std, (int, float, np.number)):
+        raise TypeError(f"cluster_std must be a number, got {cluster_std!r}")
+    if not np.isfinite(cluster_std) or cluster_std < 0:
+        raise ValueError(f"cluster_std (={cluster_std}) must be a finite number >= 0")
+    box = np.asarray(center_box, dtype=np.float64)
+    if box.shape != (2,) or not np.isfinite(box).all() or box[0] > box[1]:
+        raise ValueError(f"center_box must be (low, high) with low <= high, got {center_box!r}")
+    if random_state is not None:
+        random_state = v.check_int(random_state, "random_state", minimum=0, maximum=2**64 - 1)
     rng = np.random.default_rng(random_state)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
-        if centers < 1:
-            raise ValueError(f"centers (={centers}) must be >= 1")
-        centres = rng.uniform(center_box[0], center_box[1], size=(int(centers), n_features))
+        centers = v.check_int(centers, "centers")
+        centres = rng.uniform(box[0], box[1], size=(centers, n_features))
     else:
-        centres = np.asarray(centers, dtype=np.float64)
-        if centres.ndim != 2:
-            raise ValueError(f"centers must be an int or a 2-D array, got shape {centres.shape}")
+        centres = np.asarray(v.check_data(centers, "centers"), dtype=np.float64)
     c, d = centres.shape
     sizes = np.full(c, n_samples // c)
     sizes[: n_samples % c] += 1
