@@ -73,7 +73,7 @@ def assign(X, centroids, *, traced: bool, host: bool = False):
         ASSIGN, (Xp, Cp, np.int32(n), np.int32(k)), device, work=rows * d * k_rows, k=k_rows
     )
     labels, sq = _cut(out, [(n,), (n,)])
-    sq = cast(sq.astype(np.float64) / scale**2, dtype)
+    sq = cast(sq.astype(np.float64) / scale / scale, dtype)
     return (labels, sq) if host else tuple(jax.device_put((labels, sq), device))
 
 
@@ -87,7 +87,7 @@ def sq_dists(X, Y, *, traced: bool, host: bool = False):
     Xp, Yp, scale, dtype = _against(X, Y, rows, m_rows)
     device = device_of(X)
     out = _call(PAIRWISE, (Xp, Yp, np.int32(m)), device, work=rows * d * m_rows, k=m_rows)
-    sq = cast(_cut((out,), [(n, m)])[0].astype(np.float64) / scale**2, dtype)
+    sq = cast(_cut((out,), [(n, m)])[0].astype(np.float64) / scale / scale, dtype)
     return sq if host else jax.device_put(sq, device)
 
 

@@ -113,7 +113,7 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
         )
     result = result._replace(
         centroids=unframed(result.centroids, frame, spec.dtype),
-        inertia=np.float64(result.inertia) / (frame.scale**2 * w_scale),
+        inertia=np.float64(result.inertia) / frame.scale / frame.scale / w_scale,
     )
     if host:
         return result
@@ -148,6 +148,6 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
     out = cut(out, sizes, host=True, device=None)
     out = out._replace(
         centroids=unframed(out.centroids, frame, spec.dtype),
-        inertia=cast(out.inertia / (frame.scale**2 * w_scale), spec.dtype),
+        inertia=cast(out.inertia / frame.scale / frame.scale / w_scale, spec.dtype),
     )
     return jax.device_put(out, spec.device)

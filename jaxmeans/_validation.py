@@ -53,8 +53,8 @@ def _not_differentiable_jvp(primals, tangents):
     raise TypeError(
         "jaxmeans fits are not differentiable: assigning points to their nearest centre is "
         "a discrete choice and the Lloyd loop runs a data-dependent number of steps. "
-        "Differentiate a function of the result instead, with the fit under "
-        "jax.lax.stop_gradient (e.g. distances to jax.lax.stop_gradient(result.centroids))."
+        "Fit jax.lax.stop_gradient(X) instead and differentiate a function of the result "
+        "(e.g. squared distances from X to the fitted centroids)."
     )
 
 

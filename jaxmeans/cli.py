@@ -237,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:  # partial outputs were temporary files, already removed
         print("jaxmeans: interrupted", file=sys.stderr)
+        if argv is None:  # the command itself: leave at once, XLA's threads may still run
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
     except (ValueError, OSError) as err:  # bad input or files; a TypeError is a bug
         message = str(err).splitlines()[0] if str(err) else type(err).__name__

@@ -168,3 +168,87 @@ def test_examples_run(tmp_path, script, files):
         assert (tmp_path / "out" / name).stat().st_size > 1000
     if script == "iris.py":
         assert "134 of 150 flowers" in run.stdout
+
+
+def test_a_bad_argument_writes_nothing_and_keeps_existing_files(tmp_path):
+    out, cent = tmp_path / "labels.csv", tmp_path / "c.csv"
+    out.write_text("keep me\n")
+    cent.write_text("keep me too\n")
+    run = jaxmeans_cli(
+        "fit", BLOBS, "-k", 3, "--out", out, "--centroids", cent, "--plot", tmp_path / "p.xyz"
+    )
+    assert run.returncode == 2 and "cannot write .xyz pictures" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert out.read_text() == "keep me\n" and cent.read_text() == "keep me too\n"
+    same = jaxmeans_cli("fit", BLOBS, "-k", 3, "--out", out, "--centroids", out)
+    assert same.returncode == 2 and "name the same file" in same.stderr
+
+
+def test_read_only_files_and_symlinks_are_respected(tmp_path):
+    locked = tmp_path / "locked.csv"
+    locked.write_text("old\n")
+    locked.chmod(0o444)
+    run = jaxmeans_cli("fit", BLOBS, "-k", 3, "--out", locked)
+    assert run.returncode == 2 and "read-only" in run.stderr
+    assert locked.read_text() == "old\n"
+    target = tmp_path / "real.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert jaxmeans_cli("fit", BLOBS, "-k", 3, "--out", link).returncode == 0
+    assert link.is_symlink() and target.read_text().startswith("row,label")
+
+
+@pytest.mark.parametrize(
+    "text,args,expect",
+    [
+        ("\ufeffx,y\n1,2\n3,4\n5,6\n", ["-k", 2], "k=2"),  # a BOM is not part of "x"
+        (",x,y\n0,1,2\n1,3,4\n2,5,6\n", ["-k", 2, "--centroids", "{c}"], "x,y"),  # pandas index
+        ("x,x\n1,2\n3,4\n", ["-k", 1], "appears twice"),
+        ("x\n1\n2\n3\n", ["-k", 2, "--plot", "{p}"], "--plot needs at least two columns"),
+        ("x,y\n1,2\n1e999,3\n", ["-k", 1], "is not a finite number"),
+    ],
+)
+def test_csv_files_as_people_make_them(tmp_path, text, args, expect):
+    data = tmp_path / "data.csv"
+    data.write_text(text, encoding="utf-8")
+    args = [str(a).format(c=tmp_path / "c.csv", p=tmp_path / "p.png") for a in args]
+    run = jaxmeans_cli("fit", data, *args)
+    if run.returncode == 0:
+        written = (tmp_path / "c.csv").read_text() if (tmp_path / "c.csv").exists() else ""
+        assert expect in run.stdout + written
+        assert not (tmp_path / "c.csv").exists() or written.splitlines()[0] == "x,y"
+    else:
+        assert run.returncode == 2 and expect in run.stderr, run.stderr
+        assert not (tmp_path / "p.png").exists()
+
+
+def test_huge_seed_is_a_clear_error():
+    run = jaxmeans_cli("elbow", BLOBS, "--k-max", 3, "--seed", 2**70)
+    assert run.returncode == 2 and "key (=1180591620717411303424)" in run.stderr
+
+
+def test_ctrl_c_exits_130_with_one_line_and_no_output(tmp_path):
+    import signal
+    import time
+
+    big = tmp_path / "big.csv"
+    rng = np.random.default_rng(0)
+    np.savetxt(
+        big, rng.normal(size=(200_000, 8)), delimiter=",", header="a,b,c,d,e,f,g,h", comments=""
+    )
+    out = tmp_path / "labels.csv"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jaxmeans", "fit", str(big), "-k", "50", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3.0)  # reading the file, compiling or fitting: any of them
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip() == "jaxmeans: interrupted"
+    assert not out.exists() and not [
+        p for p in tmp_path.iterdir() if p.name.startswith(".jaxmeans-")
+    ]

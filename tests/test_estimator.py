@@ -171,3 +171,38 @@ def test_pickle_roundtrip(blobs):
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.predict(blobs), model.predict(blobs))
     np.testing.assert_array_equal(again.cluster_centers_, model.cluster_centers_)
+
+
+def test_a_failed_refit_leaves_the_model_as_it_was(blobs):
+    model = KMeans(3, random_state=0).fit(blobs)
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(model).items()}
+    bad = blobs[:, :1].copy()
+    bad[5, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(bad)
+    with pytest.raises(ValueError, match="n_clusters"):
+        model.set_params(n_clusters=10**6).fit(blobs[:, :1])
+    model.set_params(n_clusters=3)
+    assert model.n_features_in_ == blobs.shape[1]
+    for name, value in before.items():
+        np.testing.assert_array_equal(np.asarray(getattr(model, name)), np.asarray(value))
+    with pytest.raises(ValueError, match="X has 1 features, but KMeans is expecting 3"):
+        model.predict(blobs[:, :1])
+
+
+def test_predict_checks_dataframe_columns_as_scikit_learn_does(iris):
+    import pandas as pd
+
+    names = ["a", "b", "c", "d"]
+    frame = pd.DataFrame(iris, columns=names)
+    model = KMeans(3, random_state=0).fit(frame)
+    np.testing.assert_array_equal(model.predict(frame), model.labels_)
+    with pytest.raises(ValueError, match="must be in the same order as they were in fit"):
+        model.predict(frame[["b", "a", "c", "d"]])
+    with pytest.raises(ValueError, match=r"(?s)unseen at fit time:\n- z.*now missing:\n- a"):
+        model.predict(frame.rename(columns={"a": "z"}))
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        model.predict(iris)
+    plain = KMeans(3, random_state=0).fit(iris)
+    with pytest.warns(UserWarning, match="X has feature names, but KMeans was fitted without"):
+        plain.predict(frame)

@@ -1,5 +1,6 @@
 """MiniBatchKMeans: scikit-learn's mini-batch semantics, streaming from a memory map."""
 
+import jax
 import numpy as np
 import pytest
 from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
@@ -168,3 +169,24 @@ def test_scikit_learn_check_estimator():
     assert {r["check_name"] for r in results if r["status"] == "failed"} == set()
     assert {r["check_name"] for r in results if r["status"] == "xfail"} == set(expected)
     assert sum(r["status"] == "passed" for r in results) >= 50
+
+
+def test_every_row_is_checked_and_named_by_its_index(blobs12):
+    X = blobs12.copy()
+    X[7777, 3] = np.nan  # a row the batches may never draw: the labelling pass reads it
+    model = MiniBatchKMeans(12, batch_size=256, random_state=0, max_iter=1)
+    with pytest.raises(ValueError, match=r"index \(7777, 3\)"):
+        model.fit(X)
+    assert not hasattr(model, "cluster_centers_")  # a failed fit leaves nothing behind
+
+
+def test_parameters_and_random_state_as_for_kmeans(blobs12):
+    with pytest.raises(ValueError, match="tol"):
+        MiniBatchKMeans(12, tol=-1.0).fit(blobs12)
+    with pytest.raises(ValueError, match="max_iter"):
+        MiniBatchKMeans(12, max_iter=2**40).fit(blobs12)
+    for state in (3, np.random.RandomState(3), np.random.default_rng(3), jax.random.key(3)):
+        model = MiniBatchKMeans(12, batch_size=512, random_state=state, max_iter=2).fit(blobs12)
+        assert model.cluster_centers_.shape == (12, blobs12.shape[1])
+    with pytest.raises(ValueError, match="random_state must be None, an int"):
+        MiniBatchKMeans(12, random_state="x").fit(blobs12)
