@@ -202,7 +202,7 @@ def test_read_only_files_and_symlinks_are_respected(tmp_path):
 @pytest.mark.parametrize(
     "text,args,expect",
     [
-        ("\ufeffx,y\n1,2\n3,4\n5,6\n", ["-k", 2], "k=2"),  # a BOM is not part of "x"
+        ("\ufeffx,y\n1,2\n3,4\n5,6\n", ["-k", 2, "--centroids", "{c}"], "x,y"),  # BOM
         (",x,y\n0,1,2\n1,3,4\n2,5,6\n", ["-k", 2, "--centroids", "{c}"], "x,y"),  # pandas index
         ("x,x\n1,2\n3,4\n", ["-k", 1], "appears twice"),
         ("x\n1\n2\n3\n", ["-k", 2, "--plot", "{p}"], "--plot needs at least two columns"),
