@@ -84,6 +84,19 @@ def kept_on_failure(model):
         raise
 
 
+def numpy_random_state(random_state) -> np.random.RandomState:
+    """A NumPy ``RandomState`` from ``random_state`` (what scikit-learn passes to a callable
+    ``init``): NumPy's global one for None, as scikit-learn does."""
+    if random_state is None:
+        return np.random.mtrand._rand
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    seed = random_seed(random_state)
+    if not isinstance(seed, int):  # a JAX key: its bits seed the generator
+        seed = np.asarray(jax.random.key_data(seed)).ravel()
+    return np.random.RandomState(np.asarray(seed) % 2**32)
+
+
 def seed_key(random_state) -> jax.Array:
     """A PRNG key from ``random_state`` (:func:`random_seed`)."""
     seed = random_seed(random_state)
@@ -144,13 +157,15 @@ class KMeansBase:
 
     # -- checks ------------------------------------------------------------------------------
 
-    def _n_init(self) -> int:
-        """``n_init`` with "auto" resolved (array inits are one run whatever it says)."""
+    def _resolved_n_init(self) -> int:
+        """``n_init`` with "auto" resolved as scikit-learn does: 1 for k-means++ and
+        arrays, more for random and callable inits (array inits are one run whatever it
+        says)."""
         if isinstance(self.n_init, str):
             if self.n_init != "auto":
                 raise ValueError(f"n_init must be 'auto' or an int >= 1, got {self.n_init!r}")
-            random = isinstance(self.init, str) and self.init == "random"
-            return self._auto_n_init_random if random else 1
+            drawn = callable(self.init) or (isinstance(self.init, str) and self.init == "random")
+            return self._auto_n_init_random if drawn else 1
         return v.check_int(self.n_init, "n_init")
 
     def _check_features(self, d: int) -> None:
@@ -232,17 +247,62 @@ class KMeansBase:
         X = self._validate_X(X)
         return self._assign(X)[0]
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X):
         """Euclidean distances of each row of ``X`` to each centre, ``[n, n_clusters]``, in
-        the precision of the fit."""
-        X = self._validate_X(X)
+        the precision of the fit (a DataFrame after ``set_output(transform="pandas")``)."""
+        data = self._validate_X(X)
         with precision_of(self.cluster_centers_.dtype):
-            sq = _evaluate.sq_dists(X, self.cluster_centers_, traced=False, host=True)
-        return np.sqrt(sq)
+            sq = _evaluate.sq_dists(data, self.cluster_centers_, traced=False, host=True)
+        return self._wrap_output(np.sqrt(sq), X)
 
-    def fit_transform(self, X, y=None, sample_weight=None) -> np.ndarray:
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit, then the distances of ``X`` to the centres."""
         return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the ``transform`` columns: the class name in lower case and the
+        cluster number (``kmeans0``, ``kmeans1``...), as scikit-learn names them."""
+        _check_fitted(self)
+        if input_features is not None:
+            given = np.asarray(input_features, dtype=object)
+            fitted = getattr(self, "feature_names_in_", None)
+            if len(given) != self.n_features_in_ or (
+                fitted is not None and not np.array_equal(given, fitted)
+            ):
+                raise ValueError(
+                    "input_features is not equal to feature_names_in_"
+                    if fitted is not None
+                    else f"input_features should have length equal to number of features "
+                    f"({self.n_features_in_}), got {len(given)}"
+                )
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(len(self.cluster_centers_))], object)
+
+    def set_output(self, *, transform=None):
+        """Choose the container ``transform`` and ``fit_transform`` return: ``"default"``
+        (NumPy), ``"pandas"`` or ``"polars"``; None leaves it as it is. scikit-learn's
+        ``Pipeline.set_output`` calls this."""
+        if transform is None:
+            return self
+        if transform not in ("default", "pandas", "polars"):
+            raise ValueError(
+                f"transform must be 'default', 'pandas', 'polars' or None, got {transform!r}"
+            )
+        self._sklearn_output_config = {"transform": transform}
+        return self
+
+    def _wrap_output(self, out: np.ndarray, X):
+        kind = getattr(self, "_sklearn_output_config", {}).get("transform", "default")
+        if kind == "default":
+            return out
+        columns = list(self.get_feature_names_out())
+        if kind == "polars":
+            import polars
+
+            return polars.DataFrame(out, schema=columns)
+        import pandas
+
+        return pandas.DataFrame(out, columns=columns, index=getattr(X, "index", None))
 
     def score(self, X, y=None, sample_weight=None) -> float:
         """Opposite of the (weighted) inertia of ``X`` against the fitted centres."""

@@ -77,9 +77,11 @@ def padded(a, rows: int, dtype=None) -> np.ndarray:
 
 
 def power_of_two_scale(extent: float) -> float:
-    """A power of two that brings ``extent`` into [1, 2): multiplying by it is exact, and
-    it keeps squares of the data far from float32's overflow (3.4e38) and underflow."""
-    if not np.isfinite(extent) or extent <= 0:
+    """A power of two that brings ``extent`` into [1, 2) when it lies outside
+    [2**-40, 2**40] (1 inside it, where squares and their sums stay far from float32's
+    overflow, 3.4e38, and underflow, 1.2e-38, and no pass over the data is needed):
+    multiplying by it is exact."""
+    if not np.isfinite(extent) or extent <= 0 or 2.0**-40 <= extent <= 2.0**40:
         return 1.0
     return float(2.0 ** -np.floor(np.log2(extent)))
 

@@ -7,27 +7,35 @@ import numpy as np
 
 from . import _run
 from . import _validation as v
-from ._base import KMeansBase, precision_of, seed_key
+from ._base import KMeansBase, kept_on_failure, numpy_random_state, precision_of, seed_key
 from ._spec import specify
+
+ALGORITHMS = ("lloyd", "elkan")
 
 
 class KMeans(KMeansBase):
     """k-means clustering with scikit-learn's interface, computed by :func:`jaxmeans.kmeans`.
 
-    Args:
-      n_clusters: number of clusters.
-      init: ``"k-means++"``, ``"random"`` or an ``[n_clusters, n_features]`` array.
-
-    Like scikit-learn, the estimator keeps the input's precision: float32 input is fitted
-    in float32, float64 and integer input in float64 (64-bit JAX is turned on for the fit
+    Like scikit-learn, the estimator keeps the input's precision: float32 input is fitted in
+    float32, float64 and integer input in float64 (64-bit JAX is turned on for the call
     alone; the global setting is untouched), and ``cluster_centers_``, ``transform`` and
     ``inertia_`` come back in that precision.
+
+    Args:
+      n_clusters: number of clusters.
+      init: ``"k-means++"``, ``"random"``, an ``[n_clusters, n_features]`` array, or a
+        callable ``init(X, n_clusters, random_state) -> [n_clusters, n_features]`` called
+        once per restart with a NumPy ``RandomState`` (as in scikit-learn).
       n_init: restarts, or ``"auto"``: 1 for ``"k-means++"`` and array inits, 10 for
-        ``"random"`` (scikit-learn's rule).
+        ``"random"`` and callables (scikit-learn's rule).
       max_iter: maximum Lloyd iterations per restart.
       tol: relative tolerance on the centroid shift (scaled by the mean feature variance).
-      random_state: None (a new seed each fit), an int, a NumPy generator or a JAX key.
       verbose: 1 prints each iteration's inertia, from inside the jitted loop.
+      random_state: None (a new seed each fit), an int, a NumPy generator or a JAX key.
+      copy_x: accepted for scikit-learn's interface; ``X`` is never modified either way.
+      algorithm: ``"lloyd"`` or ``"elkan"``; both give Lloyd's iterations (scikit-learn's
+        Elkan gives the same ones, with bounds). jaxmeans uses Hamerly's bounds where they
+        pay, whichever is named.
 
     Attributes:
       cluster_centers_: ``[n_clusters, n_features]`` centroids (NumPy).
@@ -56,41 +64,68 @@ class KMeans(KMeansBase):
         n_init="auto",
         max_iter=300,
         tol=1e-4,
-        random_state=None,
         verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="lloyd",
     ):
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
-        self.random_state = random_state
         self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
 
     def fit(self, X, y=None, sample_weight=None) -> KMeans:
         """Compute the clustering of ``X`` ``[n_samples, n_features]``; ``y`` is ignored."""
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(
+                f"The 'algorithm' parameter of {type(self).__name__} must be a str among "
+                f"{{'elkan', 'lloyd'}}. Got {self.algorithm!r} instead."
+            )
+        if not isinstance(self.copy_x, bool | np.bool_):
+            raise TypeError(f"copy_x must be a bool, got {self.copy_x!r}")
         verbose = v.check_int(self.verbose, "verbose", minimum=0)
         data = v.as_array(X, "X")
-        with precision_of(data.dtype):
-            spec = specify(
-                data,
+        with kept_on_failure(self), precision_of(data.dtype):
+            n_init = self._resolved_n_init()
+            common = dict(
                 k=self.n_clusters,
-                key=seed_key(self.random_state),
-                init=self.init,
-                n_init=self._n_init(),
                 max_iter=self.max_iter,
                 tol=self.tol,
                 sample_weight=sample_weight,
                 k_name="n_clusters",
                 caller=type(self).__name__,
             )
-            result = _run.fit(spec, verbose=bool(verbose), host=spec.rows is None)
-        self._set_features(X, spec.problem.X.shape[1])
-        self.cluster_centers_ = np.asarray(result.centroids)
-        self.labels_ = _to_host(result.labels)
-        self.inertia_ = float(result.inertia)
-        self.n_iter_ = int(result.n_iter)
+            if callable(self.init):
+                result, spec = self._fit_callable(data, n_init, bool(verbose), common)
+            else:
+                key = seed_key(self.random_state)
+                spec = specify(data, key=key, init=self.init, n_init=n_init, **common)
+                result = _run.fit(spec, verbose=bool(verbose), host=spec.rows is None)
+            self._set_features(X, spec.problem.X.shape[1])
+            self.cluster_centers_ = np.asarray(result.centroids)
+            self.labels_ = _to_host(result.labels)
+            self.inertia_ = float(result.inertia)
+            self.n_iter_ = int(result.n_iter)
+            self._n_init = spec.plan.n_init if not callable(self.init) else n_init
         return self
+
+    def _fit_callable(self, data, n_init: int, verbose: bool, common: dict):
+        """The best of ``n_init`` fits, each from ``self.init(X, n_clusters, random_state)``
+        (one NumPy ``RandomState`` shared by the calls, as scikit-learn does)."""
+        state = numpy_random_state(self.random_state)
+        best = None
+        for _ in range(n_init):
+            centres = self.init(data, self.n_clusters, random_state=state)
+            spec = specify(data, key=0, init=centres, n_init=1, **common)
+            result = _run.fit(spec, verbose=verbose, host=spec.rows is None)
+            if best is None or float(result.inertia) < float(best[0].inertia):
+                best = (result, spec)
+        return best
 
 
 def _to_host(array) -> np.ndarray:

@@ -74,18 +74,24 @@ def compensated_add(total, comp, part):
     return new, (new - total) - y
 
 
-def block_sums(data: Data, labels: jax.Array, k: int, groups: int = 8):
+def block_sums(data: Data, labels: jax.Array, k: int):
     """Per-cluster weighted sums ``[k, d]`` and weights ``[k]`` of rows labelled ``labels``
-    ``[n_pad]``: one scatter into ``groups`` partial sums over consecutive rows, then their
-    sum. One scatter over all rows is a running sum 100,000 rows long (one Lloyd step at
+    ``[n_pad]``: one scatter into a few partial sums over consecutive rows, then their sum.
+    One scatter over all rows is a running sum 100,000 rows long (one Lloyd step at
     (100k, 64, 256): 1.6e-7 from float64, scikit-learn 9e-8); eight partial sums bring it
-    to 9e-8 at no measurable cost (one partial sum per row block cost 10% of the fit)."""
+    to 9e-8 at no measurable cost. Fewer when ``k * (d + 1)`` is large, where the partial
+    sums' grid costs time (at k=1024, d=128 eight of them cost 10% of the fit) and each
+    cluster has few rows to sum anyway."""
     n_pad, width = data.X.shape[0], data.Xw1.shape[-1]
-    group = jnp.arange(n_pad, dtype=jnp.int32) * groups // n_pad
-    grid = jax.ops.segment_sum(
-        data.Xw1.reshape(-1, width), group * k + labels, num_segments=groups * k
-    )
-    acc = jnp.sum(grid.reshape(groups, k, width), axis=0)
+    groups = max(1, min(8, 2**19 // (k * width)))
+    if groups == 1:
+        acc = jax.ops.segment_sum(data.Xw1.reshape(-1, width), labels, num_segments=k)
+    else:
+        group = jnp.arange(n_pad, dtype=jnp.int32) * groups // n_pad
+        grid = jax.ops.segment_sum(
+            data.Xw1.reshape(-1, width), group * k + labels, num_segments=groups * k
+        )
+        acc = jnp.sum(grid.reshape(groups, k, width), axis=0)
     return acc[:, :-1], acc[:, -1]
 
 

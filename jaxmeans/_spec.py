@@ -81,6 +81,7 @@ def check_settings(
     key,
     k_name: str = "k",
     caller: str = "kmeans",
+    allow_callable: bool = False,
 ) -> Settings:
     """Check a fit's settings for ``n`` rows of ``d`` features in ``dtype``.
 
@@ -97,7 +98,7 @@ def check_settings(
         k = int(ks[-1])
     else:
         k = v.check_k(k, n, k_name)
-    init_mode, init_array = v.check_init(init, k, d, dtype)
+    init_mode, init_array = v.check_init(init, k, d, dtype, allow_callable)
     n_init = v.check_int(n_init, "n_init")
     if init_mode == "array":
         if n_init != 1:

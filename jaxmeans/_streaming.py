@@ -8,6 +8,8 @@ takes one batch at a time. The arithmetic of a step is :func:`jaxmeans._minibatc
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import numpy as np
 
@@ -76,6 +78,7 @@ class MiniBatchKMeans(KMeansBase):
         reassignment_ratio=0.01,
         random_state=None,
         verbose=0,
+        compute_labels=True,
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -88,6 +91,7 @@ class MiniBatchKMeans(KMeansBase):
         self.random_state = random_state
         self.verbose = verbose
         self.tol = tol
+        self.compute_labels = compute_labels
 
     _auto_n_init_random = 3
 
@@ -124,12 +128,13 @@ class MiniBatchKMeans(KMeansBase):
             v.float_dtype(np.float64),
             k=self.n_clusters,
             init=self.init,
-            n_init=self._n_init(),
+            n_init=self._resolved_n_init(),
             max_iter=self.max_iter,
             tol=self.tol,
             key=None,  # batches and seeds come from random_state's NumPy generator
             k_name="n_clusters",
             caller=type(self).__name__,
+            allow_callable=True,
         )
         batch = v.check_int(self.batch_size, "batch_size")
         ratio = float(self.reassignment_ratio)
@@ -137,11 +142,20 @@ class MiniBatchKMeans(KMeansBase):
             raise ValueError(f"reassignment_ratio (={self.reassignment_ratio}) must be >= 0")
         if self.max_no_improvement is not None:
             v.check_int(self.max_no_improvement, "max_no_improvement", minimum=0)
-        init_size = (
-            3 * batch if self.init_size is None else v.check_int(self.init_size, "init_size")
-        )
-        init_size = min(max(init_size, 3 * settings.plan.k), n)
-        return settings, min(batch, n), init_size
+        k = settings.plan.k
+        if self.init_size is None:  # scikit-learn's rule
+            init_size = 3 * batch if 3 * batch >= k else 3 * k
+        else:
+            init_size = v.check_int(self.init_size, "init_size")
+            if init_size < k:
+                warnings.warn(
+                    f"init_size={init_size} should be larger than n_clusters={k}. Setting it "
+                    "to min(3*n_clusters, n_samples)",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+                init_size = 3 * k
+        return settings, min(batch, n), min(init_size, n)
 
     def _rng(self) -> np.random.Generator:
         """NumPy's generator for batches and seeds, from ``random_state``."""
@@ -158,6 +172,11 @@ class MiniBatchKMeans(KMeansBase):
         k, mode = settings.plan.k, settings.plan.init_mode
         if mode == "array":
             return np.asarray(settings.init)
+        if mode == "callable":
+            state = np.random.RandomState(int(rng.integers(0, 2**31 - 1)))
+            centres = self.init(rows, k, random_state=state)
+            _, centres = v.check_init(centres, k, rows.shape[1], rows.dtype)
+            return np.asarray(centres, rows.dtype)
         if mode == "random":
             return rows[rng.choice(len(rows), k, replace=False, p=w / w.sum())]
         seed = int(rng.integers(0, 2**31 - 1))
@@ -269,17 +288,25 @@ class MiniBatchKMeans(KMeansBase):
             if self.verbose:
                 print(f"Minibatch step {step + 1}/{n_steps}: mean batch inertia: {inertia}")
             if tol > 0 and np.sum((self._centres_np - before) ** 2) <= tol:
+                if self.verbose:
+                    print(f"Converged (small centers change) at step {step + 1}/{n_steps}")
                 break
             if ewa_min is None or ewa < ewa_min:
                 ewa_min, no_improvement = ewa, 0
             else:
                 no_improvement += 1
             if self.max_no_improvement is not None and no_improvement >= self.max_no_improvement:
+                if self.verbose:
+                    print(
+                        f"Converged (lack of improvement in inertia) at step {step + 1}/{n_steps}"
+                    )
                 break
         self.n_steps_ = step + 1
         self.n_iter_ = int(np.ceil(self.n_steps_ * batch / n))
+        self._init_size, self._n_init = init_size, settings.plan.n_init
         self._publish()
-        self._label_all(X, n, weights)
+        if self.compute_labels:
+            self._label_all(X, n, weights)
         return self
 
     def partial_fit(self, X, y=None, sample_weight=None) -> MiniBatchKMeans:

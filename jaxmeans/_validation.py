@@ -220,7 +220,10 @@ def check_k(k, n_samples: int, name: str = "k") -> int:
     """Number of clusters: ``1 <= k <= n_samples``."""
     k = check_int(k, name)
     if k > n_samples:
-        raise ValueError(f"{name} (={k}) must be <= n_samples (={n_samples})")
+        raise ValueError(
+            f"{name} (={k}) must be <= n_samples (={n_samples}): n_samples={n_samples} "
+            f"should be >= {name}={k}"
+        )
     return k
 
 
@@ -277,8 +280,16 @@ def check_positive_mass(k: int, w: jax.Array, name: str = "k") -> None:
             )
 
 
-def check_init(init, k: int, n_features: int, dtype):
-    """``(mode, array_or_None)`` for ``init``: a mode name or a ``[k, d]`` array."""
+def check_init(init, k: int, n_features: int, dtype, allow_callable: bool = False):
+    """``(mode, array_or_None)`` for ``init``: a mode name, a ``[k, d]`` array or (where
+    ``allow_callable``) a callable, mode ``"callable"``."""
+    if callable(init) and allow_callable:
+        return "callable", None
+    if callable(init):
+        raise TypeError(
+            "init must be 'k-means++', 'random' or an array here; a callable init(X, k, "
+            "random_state) is taken by the estimators KMeans and MiniBatchKMeans"
+        )
     if isinstance(init, str):
         if init not in INIT_MODES:
             raise ValueError(
@@ -288,9 +299,15 @@ def check_init(init, k: int, n_features: int, dtype):
         return init, None
     arr = as_array(init, "init")
     if arr.shape != (k, n_features):
+        shape = tuple(arr.shape)
+        what = (
+            f"the number of clusters {k}"
+            if not shape or shape[0] != k
+            else f"the number of features of the data {n_features}"
+        )
         raise ValueError(
-            f"init array must have shape ({k}, {n_features}) = (k, n_features), "
-            f"got {tuple(arr.shape)}"
+            f"init array must have shape ({k}, {n_features}) = (k, n_features), got {shape}: "
+            f"The shape of the initial centers {shape} does not match {what}"
         )
     check_finite(arr, "init")
     check_representable(arr, "init", dtype)
