@@ -17,7 +17,7 @@ import warnings
 import jax
 import numpy as np
 
-from . import _evaluate
+from . import _csr, _evaluate
 from . import _validation as v
 
 
@@ -92,9 +92,9 @@ def numpy_random_state(random_state) -> np.random.RandomState:
     if isinstance(random_state, np.random.RandomState):
         return random_state
     seed = random_seed(random_state)
-    if not isinstance(seed, int):  # a JAX key: its bits seed the generator
-        seed = np.asarray(jax.random.key_data(seed)).ravel()
-    return np.random.RandomState(np.asarray(seed) % 2**32)
+    if isinstance(seed, int):
+        return np.random.RandomState(seed % 2**32)
+    return np.random.RandomState(np.asarray(jax.random.key_data(seed)).ravel())  # key bits
 
 
 def seed_key(random_state) -> jax.Array:
@@ -147,12 +147,13 @@ class KMeansBase:
 
     def __sklearn_tags__(self):
         # Only scikit-learn calls this, so importing it here adds no dependency.
-        from sklearn.utils import Tags, TargetTags, TransformerTags
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
 
         return Tags(
             estimator_type="clusterer",
             target_tags=TargetTags(required=False),
             transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
+            input_tags=InputTags(sparse=True),
         )
 
     # -- checks ------------------------------------------------------------------------------
@@ -167,6 +168,31 @@ class KMeansBase:
             drawn = callable(self.init) or (isinstance(self.init, str) and self.init == "random")
             return self._auto_n_init_random if drawn else 1
         return v.check_int(self.n_init, "n_init")
+
+    def _init_centroids(
+        self, X, x_squared_norms, init, random_state, sample_weight, init_size=None,
+        n_centroids=None,
+    ):  # fmt: skip
+        """Starting centres as scikit-learn's private hook of the same name draws them (its
+        tests call it): ``n_centroids`` (default ``n_clusters``) rows of ``X``, or of
+        ``init_size`` rows drawn from it, by ``init`` with the NumPy ``random_state``;
+        ``x_squared_norms`` is accepted and not needed."""
+        from ._functional import kmeans_plusplus
+
+        X = np.asarray(v.check_data(X))
+        w = np.asarray(v.check_sample_weight(sample_weight, len(X), X.dtype), np.float64)
+        k = self.n_clusters if n_centroids is None else n_centroids
+        if init_size is not None and init_size < len(X):
+            pick = random_state.randint(0, len(X), init_size)
+            X, w = X[pick], w[pick]
+        if isinstance(init, str) and init == "k-means++":
+            seed = int(random_state.randint(0, 2**31 - 1))
+            return np.asarray(kmeans_plusplus(seed, X, k, sample_weight=w)[0], X.dtype)
+        if isinstance(init, str) and init == "random":
+            return X[random_state.choice(len(X), k, replace=False, p=w / w.sum())]
+        if callable(init):
+            init = init(X, k, random_state=random_state)
+        return np.asarray(v.check_init(init, k, X.shape[1], X.dtype)[1], X.dtype)
 
     def _check_features(self, d: int) -> None:
         if d != self.n_features_in_:
@@ -189,7 +215,7 @@ class KMeansBase:
         ones (count, and names and order when either side has names)."""
         _check_fitted(self)
         self._check_feature_names(X)
-        arr = v.check_data(X)
+        arr = _csr.check_sparse(X) if _csr.is_sparse(X) else v.check_data(X)
         self._check_features(arr.shape[1])
         return arr
 

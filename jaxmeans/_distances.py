@@ -44,15 +44,22 @@ def _mean_of_first(Y: jax.Array, m: jax.Array | None) -> jax.Array:
 
 def pairwise_program(X: jax.Array, Y: jax.Array, m: jax.Array | None, *, tuning: Tuning):
     """``[n, m_rows]`` squared Euclidean distances, both sets shifted to the mean of the
-    first ``m`` rows of ``Y`` first (the rest may be padding). ``tuning`` is unused; it
-    keys the program to its platform.
+    first ``m`` rows of ``Y`` first (the rest may be padding; their columns are ``inf``).
+    ``tuning`` is unused; it keys the program to its platform.
 
     Distances do not change under a common shift, and shifting to where the data is keeps
     float32 accurate for data far from the origin.
     """
     shift = _mean_of_first(Y, m)
     Xs, Ys = X - shift[None, :], Y - shift[None, :]
-    return cross_sq_dists(Xs, Ys, sq_norms(Xs), sq_norms(Ys))
+    D = cross_sq_dists(Xs, Ys, sq_norms(Xs), sq_norms(Ys))
+    if m is not None:
+        D = jnp.where(jnp.arange(Y.shape[0])[None, :] < m, D, jnp.inf)
+    # Each row's nearest entry from exact differences: ||x||^2 + ||y||^2 - 2 x.y cancels
+    # there, and a point on a centre must be at distance 0.
+    nearest_col = jnp.argmin(D, axis=1)
+    diff = Xs - Ys[nearest_col]
+    return D.at[jnp.arange(X.shape[0]), nearest_col].set(jnp.sum(diff * diff, axis=1))
 
 
 def _first_min(a, b):
@@ -155,8 +162,10 @@ def assign_program(
     Xs = X - shift[None, :]
     Cs = centroids - shift[None, :]
     used = None if n is None else (n + rows - 1) // rows
-    labels, partial = nearest(to_blocks(Xs, n_blocks, rows), Cs, active, tuning, used)
-    sq = jnp.maximum(sq_norms(Xs) + partial[:size], 0.0)
+    labels, _ = nearest(to_blocks(Xs, n_blocks, rows), Cs, active, tuning, used)
+    labels = labels[:size]
+    diff = Xs - Cs[labels]  # exact differences: a point on a centre is at distance 0
+    sq = jnp.sum(diff * diff, axis=1)
     if n is not None:
         sq = jnp.where(jnp.arange(size) < n, sq, 0.0)
-    return labels[:size], sq
+    return labels, sq

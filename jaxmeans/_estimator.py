@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import numpy as np
 
-from . import _run
+from . import _csr, _run
 from . import _validation as v
 from ._base import KMeansBase, kept_on_failure, numpy_random_state, precision_of, seed_key
 from ._spec import specify
@@ -88,8 +90,14 @@ class KMeans(KMeansBase):
             )
         if not isinstance(self.copy_x, bool | np.bool_):
             raise TypeError(f"copy_x must be a bool, got {self.copy_x!r}")
+        if self.algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         verbose = v.check_int(self.verbose, "verbose", minimum=0)
-        data = v.as_array(X, "X")
+        data = _csr.check_sparse(X) if _csr.is_sparse(X) else v.as_array(X, "X")
         with kept_on_failure(self), precision_of(data.dtype):
             n_init = self._resolved_n_init()
             common = dict(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from . import _csr
 from ._buckets import cast, cluster_bucket, framed, padded, pair_bucket, place, row_bucket
 from ._cluster_scores import (
     calinski_harabasz_core,
@@ -65,6 +66,8 @@ def assign(X, centroids, *, traced: bool, host: bool = False):
     (``host``: as NumPy arrays)."""
     if traced:
         return _traced(ASSIGN, X, centroids, None)
+    if _csr.is_sparse(X):
+        return _csr.assign(X, np.asarray(centroids), host=host)
     (n, d), k = X.shape, centroids.shape[0]
     rows, k_rows = row_bucket(n, d), cluster_bucket(k)
     Xp, Cp, scale, dtype = _against(X, centroids, rows, k_rows)
@@ -82,6 +85,8 @@ def sq_dists(X, Y, *, traced: bool, host: bool = False):
     as a NumPy array)."""
     if traced:
         return _traced(PAIRWISE, X, Y)
+    if _csr.is_sparse(X):
+        return _csr.sq_dists(X, np.asarray(Y), host=host)
     (n, d), m = X.shape, Y.shape[0]
     rows, m_rows = row_bucket(n, d), cluster_bucket(m)  # Y: centres, typically
     Xp, Yp, scale, dtype = _against(X, Y, rows, m_rows)

@@ -9,7 +9,7 @@ import numpy as np
 from jax.sharding import Mesh
 from jax.typing import ArrayLike
 
-from . import _evaluate, _run
+from . import _csr, _evaluate, _run
 from . import _validation as v
 from ._init import default_n_local_trials, kmeans_plusplus_program
 from ._problem import KMeansResult
@@ -263,7 +263,7 @@ def assign(X: ArrayLike, centroids: ArrayLike) -> tuple[jax.Array, jax.Array]:
       >>> labels.tolist(), sq.tolist()
       ([0, 0, 1], [1.0, 9.0, 1.0])
     """
-    X = v.check_data(X)
+    X = _csr.check_sparse(X) if _csr.is_sparse(X) else v.check_data(X)
     centroids = v.check_data(centroids, "centroids").astype(X.dtype)
     _check_same_features(X, centroids, "centroids")
     return _evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
@@ -288,7 +288,7 @@ def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:
       >>> jaxmeans.pairwise_sq_dists(jnp.array([[0.0, 0.0]]), jnp.array([[3.0, 4.0], [0.0, 1.0]]))
       Array([[25.,  1.]], dtype=float32)
     """
-    X = v.check_data(X)
+    X = _csr.check_sparse(X) if _csr.is_sparse(X) else v.check_data(X)
     Y = v.check_data(Y, "Y")
     dtype = jnp.promote_types(X.dtype, Y.dtype)
     _check_same_features(X, Y, "Y")

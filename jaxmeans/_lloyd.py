@@ -120,7 +120,10 @@ def _relocated(data: Data, centroids, labels, active, sums, counts, axis=None):
         far, best = lax.top_k(far, k)
         cand_x, cand_w, cand_label = cand_x[best], cand_w[best], cand_label[best]
     rank = jnp.where(empty, jnp.cumsum(empty) - 1, 0)
-    ok = empty & (far[rank] > -jnp.inf)
+    # Only onto a point away from its centre: with fewer distinct points than clusters the
+    # farthest point may sit on its centre, and moving there changes nothing but the count
+    # of iterations (scikit-learn then stops too).
+    ok = empty & (far[rank] > 0)
     wp = jnp.where(ok, cand_w[rank], 0.0)
     wx = cand_x[rank] * wp[:, None]
     old = cand_label[rank]

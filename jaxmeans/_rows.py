@@ -49,6 +49,7 @@ def read_rows(X, index: np.ndarray) -> np.ndarray:
                 if got != count * row_bytes:
                     raise OSError(f"short read from {name}: {got} of {count * row_bytes} bytes")
         return out.astype(np.float64)
-    rows = np.asarray(X[index], dtype=np.float64)
+    rows = X[index]
+    rows = np.asarray(rows.toarray() if hasattr(rows, "toarray") else rows, dtype=np.float64)
     release(X)
     return rows

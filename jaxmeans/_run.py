@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _csr
 from . import _validation as v
 from ._buckets import (
     Frame,
@@ -22,6 +23,7 @@ from ._buckets import (
     weights_scale,
 )
 from ._compile import Program
+from ._csr import is_sparse
 from ._fit import FIT_STATIC, fit_program
 from ._placement import unsplit_labels
 from ._problem import KMeansResult, Plan, Problem
@@ -83,6 +85,8 @@ def _work(problem: Problem, plan: Plan, lanes: int) -> int:
 def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansResult:
     """The best of ``n_init`` runs of k-means as the spec says (one program call);
     ``host``: its arrays as NumPy arrays."""
+    if is_sparse(spec.problem.X):
+        return _csr.fit(spec, host=host)
     n = spec.problem.X.shape[0]
     if spec.rows is not None:
         result = _sharded(_FIT_SHARDED, spec)
@@ -122,6 +126,8 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
 
 def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
     """Every k of the spec's ``ks`` (one program call)."""
+    if is_sparse(spec.problem.X):
+        raise TypeError("elbow takes dense X; fit sparse X with kmeans or KMeans for each k")
     ks = jnp.asarray(spec.ks)
     if spec.rows is not None:
         return SweepOutput(ks, *_sharded(_SWEEP_SHARDED, spec, ks))

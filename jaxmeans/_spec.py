@@ -16,6 +16,7 @@ import jax
 import numpy as np
 
 from . import _validation as v
+from ._csr import check_sparse, is_sparse
 from ._placement import RowSplit, device_of, split_rows
 from ._problem import Plan, Problem
 from ._tuning import Tuning, tuning_for, tuning_of
@@ -125,7 +126,10 @@ def specify(
 ) -> FitSpec:
     """Check ``X``, its weights and the settings (:func:`check_settings`) once, and decide
     where the fit runs: on the device ``X`` is on, or split by rows over a mesh."""
-    X = v.check_data(X)
+    sparse = is_sparse(X)
+    X = check_sparse(X) if sparse else v.check_data(X)
+    if sparse and mesh is not None:
+        raise ValueError("mesh= takes dense X only; sparse X is fitted on one device")
     dtype = v.float_dtype(X.dtype)
     n, d = X.shape
     checked = check_settings(n, d, dtype, k_name=k_name, caller=caller, **settings)

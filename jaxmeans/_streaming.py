@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import warnings
 
-import jax
 import numpy as np
 
+from . import _csr
 from . import _validation as v
-from ._base import KMeansBase, kept_on_failure, precision_of, random_seed
+from ._base import KMeansBase, kept_on_failure, numpy_random_state, precision_of
 from ._functional import kmeans_plusplus
 from ._minibatch import minibatch_step
 from ._rows import read_rows, release
@@ -105,8 +105,12 @@ class MiniBatchKMeans(KMeansBase):
         first row goes through the same checks as :class:`KMeans` input (dimensions,
         dtype, sparse, complex), so bad input fails before any seeding.
         """
-        if not hasattr(X, "shape") or hasattr(X, "iloc") or hasattr(X, "tocsr"):
-            X = np.asarray(v.check_data(X))  # sparse input fails here, with its message
+        if _csr.is_sparse(X):  # rows are read, and made dense, a batch at a time
+            X = _csr.check_sparse(X)
+            self._dtype = np.dtype(X.dtype)
+            return X, int(X.shape[0]), int(X.shape[1])
+        if not hasattr(X, "shape") or hasattr(X, "iloc"):
+            X = np.asarray(v.check_data(X))
         v.check_shape(X.shape)
         first = v.check_data(X[:1], "X")  # dtype (complex, non-numeric), the first row
         self._dtype = np.dtype(first.dtype)  # float32 stays float32, the rest float64
@@ -157,14 +161,13 @@ class MiniBatchKMeans(KMeansBase):
                 init_size = 3 * k
         return settings, min(batch, n), min(init_size, n)
 
-    def _rng(self) -> np.random.Generator:
-        """NumPy's generator for batches and seeds, from ``random_state``."""
-        seed = random_seed(self.random_state)
-        if isinstance(seed, int) and seed < 0:
-            raise ValueError(f"random_state (={seed}) must be >= 0")
-        if not isinstance(seed, int):  # a JAX key: its bits seed the generator
-            seed = np.asarray(jax.random.key_data(seed)).ravel()
-        return np.random.default_rng(seed)
+    def _rng(self) -> np.random.RandomState:
+        """The NumPy ``RandomState`` that draws batches and seeds, as scikit-learn's
+        ``check_random_state`` makes it (None: NumPy's global one), so a given int seed
+        draws the same batches as scikit-learn's MiniBatchKMeans."""
+        if isinstance(self.random_state, int | np.integer) and self.random_state < 0:
+            raise ValueError(f"random_state (={self.random_state}) must be >= 0")
+        return numpy_random_state(self.random_state)
 
     # -- seeding -----------------------------------------------------------------------------
 
@@ -173,13 +176,12 @@ class MiniBatchKMeans(KMeansBase):
         if mode == "array":
             return np.asarray(settings.init)
         if mode == "callable":
-            state = np.random.RandomState(int(rng.integers(0, 2**31 - 1)))
-            centres = self.init(rows, k, random_state=state)
+            centres = self.init(rows, k, random_state=rng)
             _, centres = v.check_init(centres, k, rows.shape[1], rows.dtype)
             return np.asarray(centres, rows.dtype)
         if mode == "random":
             return rows[rng.choice(len(rows), k, replace=False, p=w / w.sum())]
-        seed = int(rng.integers(0, 2**31 - 1))
+        seed = int(rng.randint(0, 2**31 - 1))
         centres, _ = kmeans_plusplus(seed, rows, k, sample_weight=w)
         return np.asarray(centres)
 
@@ -187,11 +189,13 @@ class MiniBatchKMeans(KMeansBase):
         """The best of ``n_init`` seedings, each on ``init_size`` random rows, by inertia on
         another ``init_size`` random rows (scikit-learn's rule)."""
         k = settings.plan.k
-        valid = rng.integers(0, n, init_size)
+        valid = rng.randint(0, n, init_size)
         X_valid, w_valid = self._rows(X, valid), weights(valid)
+        self._valid_rows = X_valid
         best, best_inertia = None, np.inf
         for _ in range(settings.plan.n_init):
-            idx = rng.integers(0, n, init_size)
+            # scikit-learn's draws: a sample of init_size rows only when that is fewer.
+            idx = rng.randint(0, n, init_size) if init_size < n else np.arange(n)
             rows, w = self._rows(X, idx), weights(idx)
             if np.count_nonzero(w) < k:
                 raise ValueError(
@@ -236,8 +240,9 @@ class MiniBatchKMeans(KMeansBase):
         checked here, so a NaN the batches never drew still fails the fit."""
         labels = np.empty(n, np.int32)
         inertia = 0.0
-        for start in range(0, n, _LABEL_CHUNK):
-            index = np.arange(start, min(start + _LABEL_CHUNK, n))
+        chunk = max(1, min(_LABEL_CHUNK, 2**22 // X.shape[1]))  # dense rows of sparse X too
+        for start in range(0, n, chunk):
+            index = np.arange(start, min(start + chunk, n))
             rows = _checked_rows(read_rows(X, index), index, self._dtype)
             lab, sq = self._assign(rows)
             labels[start : index[-1] + 1] = np.asarray(lab)
@@ -271,14 +276,19 @@ class MiniBatchKMeans(KMeansBase):
         self._counts = np.zeros(settings.plan.k, self._centres_np.dtype)
         self._n_since_last_reassign = 0
         tol = float(settings.tol)
-        if tol > 0:  # scaled by the variance of a sample, read only when it is used
-            sample = self._rows(X, rng.integers(0, n, init_size))
-            tol *= float(np.mean(np.var(sample, axis=0)))
+        if tol > 0:  # scaled by the variance of the validation sample already read
+            tol *= float(np.mean(np.var(self._valid_rows, axis=0)))
+        del self._valid_rows
+        # scikit-learn's sampling: rows drawn in proportion to their weights, each step then
+        # counting them with unit weight.
+        p = np.ones(n) if w_all is None else np.asarray(w_all, np.float64)
+        p = p / p.sum()
+        unit = np.ones(batch, dtype)
         ewa, ewa_min, no_improvement = None, None, 0
         n_steps = max(1, (settings.max_iter * n) // batch)
         for step in range(n_steps):
-            idx = rng.integers(0, n, batch)
-            rows, w = self._rows(X, idx), weights(idx)
+            idx = rng.choice(n, batch, p=p, replace=True)
+            rows, w = self._rows(X, idx), unit
             before = self._centres_np
             inertia = self._step(rows, w, rng, self._due_for_reassignment(batch)) / batch
             if step == 0:
@@ -310,13 +320,14 @@ class MiniBatchKMeans(KMeansBase):
         return self
 
     def partial_fit(self, X, y=None, sample_weight=None) -> MiniBatchKMeans:
-        """One step on the batch ``X``; the first call also seeds the centres from it.
+        """One step on the batch ``X``; the first call also seeds the centres from it (one
+        seeding on ``init_size`` of its rows, whatever ``n_init`` says, as scikit-learn does).
 
         A batch with a different number of features, a NaN, or (on the first call) fewer
         rows than clusters raises ``ValueError`` and leaves the fitted state as it was.
         """
         with kept_on_failure(self):
-            rows = v.check_data(X)
+            rows = _csr.check_sparse(X).toarray() if _csr.is_sparse(X) else v.check_data(X)
             release(X)
             if hasattr(self, "cluster_centers_"):
                 rows = rows.astype(self.cluster_centers_.dtype)
@@ -330,11 +341,13 @@ class MiniBatchKMeans(KMeansBase):
         if not first:
             self._check_features(d)
         w = np.asarray(v.check_sample_weight(sample_weight, n, rows.dtype), rows.dtype)
-        if first:
+        if first:  # one seeding, on init_size rows of the batch, as scikit-learn does
             settings, _, init_size = self._params(n, d)
             rng = self._rng()
-            centres = self._best_seed(rows, n, settings, init_size, rng, lambda i: w[i])
+            pick = rng.randint(0, n, init_size) if init_size < n else np.arange(n)
+            centres = self._seed(rows[pick], w[pick], settings, rng)
             self._generator, self._centres_np = rng, centres
+            self._init_size, self._n_init = init_size, 1
             self._counts = np.zeros(settings.plan.k, centres.dtype)
             self._n_since_last_reassign = 0
             self.n_features_in_, self.n_steps_ = d, 0

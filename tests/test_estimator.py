@@ -27,11 +27,13 @@ TUTORIAL_CENTERS = np.array(
 )
 
 # Checks of scikit-learn's suite that KMeans is expected to fail, and why.
+_WEIGHTS_VS_REPEATS = (
+    "k-means++ draws its seeds from a different random stream for repeated rows than "
+    "for weighted ones; scikit-learn's own KMeans fails this check for the same reason"
+)
 EXPECTED_FAILED_CHECKS = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "k-means++ draws its seeds from a different random stream for repeated rows than "
-        "for weighted ones; scikit-learn's own KMeans fails this check for the same reason"
-    ),
+    "check_sample_weight_equivalence_on_dense_data": _WEIGHTS_VS_REPEATS,
+    "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS_VS_REPEATS,
 }
 
 

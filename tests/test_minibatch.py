@@ -160,6 +160,7 @@ def test_scikit_learn_check_estimator():
         # holds, so weights and repeated rows give different (equally valid) fits.
         # scikit-learn's own MiniBatchKMeans fails this check for the same reason.
         "check_sample_weight_equivalence_on_dense_data": "batches are drawn by row index",
+        "check_sample_weight_equivalence_on_sparse_data": "batches are drawn by row index",
     }
     results = check_estimator(
         MiniBatchKMeans(n_clusters=3, batch_size=10, random_state=0),
