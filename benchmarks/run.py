@@ -5,6 +5,8 @@
 Rows:
 - fit (n, d, k): every tool starts from the same centroids and runs the same number of
   Lloyd iterations (tol=0); jaxmeans is timed warm, its compilation reported apart;
+- sparse: a TF-IDF-like CSR matrix (100k x 20k, 0.5% stored, k=20), from the same
+  centroids for the same iterations (``benchmarks/sparse_text.py``);
 - sweep: jaxmeans.elbow(ks=1..10, n_init=3) against scikit-learn's loop over k;
 - gemm: NumPy float32 GEMM GFLOP/s, this machine's ceiling for the distance step;
 - cold: a fresh process doing ``import jaxmeans`` and ``KMeans(3).fit(iris)``, whole, with
@@ -226,7 +228,7 @@ def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations")
     parser.add_argument("--json", help="write the rows to this file")
-    parser.add_argument("--cases", default="gemm,fit,sweep,cold,ttr")
+    parser.add_argument("--cases", default="gemm,fit,sparse,sweep,cold,ttr")
     parser.add_argument("--ttr-repeats", type=int, default=3, help="fresh processes per tool")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply every n by this (to test the script)"
@@ -247,6 +249,12 @@ def main(argv=None) -> list[dict]:
         for n, d, k in FIT_CASES:
             rows.append(fit_row(max(int(n * args.scale), 4 * k), d, k, iters, repeats, ceiling))
             print(json.dumps(rows[-1]), flush=True)
+    if "sparse" in cases:
+        import sparse_text
+
+        n_sparse = max(int(100_000 * args.scale), 1000)
+        rows.append(sparse_text.sparse_row(repeats, n=n_sparse, iters=iters))
+        print(json.dumps(rows[-1]), flush=True)
     if "sweep" in cases:
         rows.append(sweep_row(2 * repeats + 1, n=max(int(100_000 * args.scale), 100)))
         print(json.dumps(rows[-1]), flush=True)

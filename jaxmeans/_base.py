@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _csr, _evaluate
 from . import _validation as v
+from ._tuning import tuning_of
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -103,6 +104,10 @@ def seed_key(random_state) -> jax.Array:
     return v.key_from_seed(seed % 2**32) if isinstance(seed, int) else seed
 
 
+def _is_count(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 class KMeansBase:
     """Base of the k-means estimators. Subclasses define ``__init__`` (its parameters are
     the estimator's), ``fit``, and ``_auto_n_init_random``: the restarts ``n_init="auto"``
@@ -158,15 +163,23 @@ class KMeansBase:
 
     # -- checks ------------------------------------------------------------------------------
 
-    def _resolved_n_init(self) -> int:
-        """``n_init`` with "auto" resolved as scikit-learn does: 1 for k-means++ and
-        arrays, more for random and callable inits (array inits are one run whatever it
-        says)."""
+    def _resolved_n_init(self, data=None) -> int:
+        """``n_init`` with "auto" resolved: more restarts for random and callable inits
+        (``_auto_n_init_random``, as scikit-learn); for k-means++ and arrays one, except
+        that with ``data`` given (KMeans) a small k-means++ fit runs the restarts that cost
+        about what one run does (:meth:`jaxmeans._tuning.Tuning.auto_restarts`). Array
+        inits are one run whatever it says."""
         if isinstance(self.n_init, str):
             if self.n_init != "auto":
                 raise ValueError(f"n_init must be 'auto' or an int >= 1, got {self.n_init!r}")
             drawn = callable(self.init) or (isinstance(self.init, str) and self.init == "random")
-            return self._auto_n_init_random if drawn else 1
+            if drawn:
+                return self._auto_n_init_random
+            plusplus = isinstance(self.init, str) and self.init == "k-means++"
+            k = self.n_clusters
+            if data is None or not plusplus or len(data.shape) != 2 or not _is_count(k):
+                return 1  # (a bad n_clusters or X is reported by the fit's checks)
+            return tuning_of(data).auto_restarts(*data.shape, max(int(k), 1))
         return v.check_int(self.n_init, "n_init")
 
     def _init_centroids(

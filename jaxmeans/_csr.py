@@ -130,7 +130,11 @@ def fit(spec, *, host: bool) -> KMeansResult:
     )
     problem = jax.device_put(problem, device)
     tuning = tuning_for(device.platform)
-    result = FIT(problem, plan=plan._replace(k=k), d=d, tuning=tuning, work=0, k=k, device=device)
+    # The work that picks compile options: each stored value meets every centroid.
+    work = data.cols.size * k * plan.n_init
+    result = FIT(
+        problem, plan=plan._replace(k=k), d=d, tuning=tuning, work=work, k=k, device=device
+    )
     fetched = jax.device_get(result)
     out = KMeansResult(
         centroids=unframed(fetched.centroids[: plan.k], Frame(np.zeros(d), scale), dtype),
@@ -174,7 +178,8 @@ def assign(X, centres, *, host: bool = False):
     data, C, scale, n, k = _prepared(X, centres, dtype)
     device = jax.devices()[0]
     tuning = tuning_for(device.platform)
-    out = ASSIGN(data, C, np.int32(len(centres)), tuning=tuning, work=0, k=k, device=device)
+    work = data.cols.size * k
+    out = ASSIGN(data, C, np.int32(len(centres)), tuning=tuning, work=work, k=k, device=device)
     labels, sq = jax.device_get(out)
     sq = (np.asarray(sq[:n], np.float64) / scale / scale).astype(dtype)
     labels = np.asarray(labels[:n], np.int32)
@@ -186,7 +191,8 @@ def sq_dists(X, centres, *, host: bool = False):
     dtype = v.float_dtype(np.result_type(X.dtype, centres.dtype))
     data, C, scale, n, _ = _prepared(X, centres, dtype)
     device = jax.devices()[0]
-    out = SQ_DISTS(data, C, tuning=tuning_for(device.platform), work=0, k=0, device=device)
+    tuning, work = tuning_for(device.platform), data.cols.size * len(C)
+    out = SQ_DISTS(data, C, tuning=tuning, work=work, k=len(C), device=device)
     sq = np.asarray(jax.device_get(out)[:n, : len(centres)], np.float64) / scale / scale
     sq = sq.astype(dtype)
     return sq if host else jax.device_put(sq, device)

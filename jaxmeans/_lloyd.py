@@ -6,6 +6,8 @@ the core it calls once.
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import NamedTuple
 
 import jax
@@ -246,24 +248,33 @@ def lloyd_step(
     return new, labels, ~changed, shift, energy
 
 
-def report(n_iter, inertia, strict, shift, tol_abs):
+def report(n_iter, inertia, strict, shift, tol_abs, done=False):
     """Print one iteration's inertia and, when the loop stops there, why (scikit-learn's
-    ``verbose=1`` lines), from inside jitted code."""
-    jax.debug.print("Iteration {i}, inertia {e}.", i=n_iter, e=inertia)
-    lax.cond(
-        strict,
-        lambda: jax.debug.print("Converged at iteration {i}: strict convergence.", i=n_iter),
-        lambda: lax.cond(
-            shift <= tol_abs,
-            lambda: jax.debug.print(
-                "Converged at iteration {i}: center shift {s} within tolerance {t}.",
-                i=n_iter,
-                s=shift,
-                t=tol_abs,
-            ),
-            lambda: None,
-        ),
-    )
+    ``verbose=1`` lines), from inside jitted code. ``done``: the fit had already stopped
+    (restarts run side by side keep stepping until the last one stops); it prints nothing.
+
+    One host callback decides what to print: under ``vmap`` a ``lax.cond`` on a batched
+    predicate runs both branches, so the choice cannot be made on the device."""
+    jax.debug.callback(_print_report, n_iter, inertia, strict, shift, tol_abs, done)
+
+
+def _print_report(n_iter, inertia, strict, shift, tol_abs, done) -> None:
+    if done:
+        return
+    lines = [f"Iteration {int(n_iter)}, inertia {float(inertia)}."]
+    if strict:
+        lines.append(f"Converged at iteration {int(n_iter)}: strict convergence.")
+    elif shift <= tol_abs:
+        lines.append(
+            f"Converged at iteration {int(n_iter)}: center shift {float(shift)} "
+            f"within tolerance {float(tol_abs)}."
+        )
+    with _PRINTING:  # restarts side by side call back from several threads at once
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+
+
+_PRINTING = threading.Lock()
 
 
 def finish(data: Data, centroids: jax.Array, active: jax.Array, tuning: Tuning):
@@ -329,7 +340,7 @@ def lloyd(
             data, s.centroids, s.labels, active, tuning=tuning, batched=batched, axis=axis
         )
         if verbose:
-            report(s.n_iter, base + energy, strict, shift, tol_abs)
+            report(s.n_iter, base + energy, strict, shift, tol_abs, s.done)
         return _LoopState(s.n_iter + 1, new, labels, strict | (shift <= tol_abs))
 
     no_labels = jnp.full(data.X.shape[0], -1, jnp.int32)

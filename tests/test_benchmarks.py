@@ -38,18 +38,23 @@ def run_rows(tmp_path_factory):
 @pytest.mark.slow
 def test_run_writes_every_documented_row(run_rows):
     kinds = [row["kind"] for row in run_rows]
-    assert kinds == ["gemm", "fit", "fit", "fit", "fit", "sweep", "cold", "ttr", "ttr", "ttr"]
+    assert kinds == [
+        "gemm", "fit", "fit", "fit", "fit", "sparse", "sweep", "cold", "ttr", "ttr", "ttr"
+    ]  # fmt: skip
     for row in run_rows:
         assert row["machine"]
-        if row["kind"] in ("fit", "sweep"):
+        if row["kind"] in ("fit", "sparse", "sweep"):
             assert row["case"] and row["jaxmeans_s"] > 0 and row["sklearn_s"] > 0
             assert row["ratio"] == pytest.approx(row["sklearn_s"] / row["jaxmeans_s"], rel=0.01)
-        if row["kind"] == "fit":
+        if row["kind"] in ("fit", "sparse"):
             # Same start, same iteration count: the same clustering as scikit-learn.
             assert row["iterations"] == row["sklearn_iterations"]
             assert row["inertia_rel_diff"] < 1e-4
             assert row["labels_equal_fraction"] > 0.99
+        if row["kind"] == "fit":
             assert row["sklearn_elkan_s"] > 0
+        if row["kind"] == "sparse":
+            assert 0.004 < row["nnz"] / (row["n"] * row["d"]) < 0.006
         if row["kind"] == "ttr":
             # Each tool in fresh processes; the cache-filled process compiled nothing.
             assert row["sklearn_s"] > 0 and row["jaxmeans_cold_s"] > row["jaxmeans_second_s"]
@@ -73,7 +78,12 @@ def test_table_quotes_the_json_in_the_readme(run_rows, tmp_path):
     assert f"**{fit['ratio']:.2f}x**" in text
     assert f"({fit['n']:,}, {fit['d']}, {fit['k']})" in text
     assert run_rows[0]["machine"] in text
-    assert text.count("| fit (") == 4 and "elbow sweep" in text and "cold start" in text
+    assert (
+        text.count("| fit (") == 4
+        and "| sparse fit, TF-IDF-like CSR (" in text
+        and "elbow sweep" in text
+        and "cold start" in text
+    )
     assert "GridSearchCV" in text and "20 data sets" in text and "cache filled" in text
 
 
