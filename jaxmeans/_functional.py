@@ -167,7 +167,9 @@ def elbow(
         start the fit for each k.
       scores: also compute the mean silhouette for each k
         (:func:`jaxmeans.metrics.silhouette_score`; O(n^2 d) work per k).
-      progress: print a line as each fit stops (from inside the jitted loop).
+      progress: show the fits as they stop, on stderr: one line rewritten in place on a
+        terminal ("elbow: 12/30 fits done (k=5 restart 2: converged after 7 iterations)"),
+        a line per fit elsewhere. Results do not change.
 
     Returns:
       :class:`ElbowResult`; ``knee`` is :func:`find_knee` of ``(ks, inertia)`` as a

@@ -4,6 +4,8 @@ padding off the results."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -27,6 +29,7 @@ from ._csr import is_sparse
 from ._fit import FIT_STATIC, fit_program
 from ._placement import unsplit_labels
 from ._problem import KMeansResult, Plan, Problem
+from ._progress import showing
 from ._sharded import SHARDED_STATIC, fit_sharded_program, sweep_sharded_program
 from ._spec import FitSpec
 from ._sweep import SWEEP_STATIC, SweepOutput, sweep_program, sweep_slots
@@ -136,7 +139,8 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
     else:
         problem, plan, frame, w_scale = _bucketed(spec)
     slots = sweep_slots(len(spec.ks) * plan.n_init)
-    out = SWEEP(
+    call = functools.partial(
+        SWEEP,
         problem,
         ks if spec.traced else place(spec.ks, spec.device),
         plan=plan,
@@ -147,11 +151,15 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
         k=plan.k,
         device=spec.device,
     )
-    out = SweepOutput(ks, *out)
     if spec.traced:
-        return out
+        return SweepOutput(ks, *call())
     sizes = {"centroids": (None, spec.plan.k), "labels": (None, spec.problem.X.shape[0])}
-    out = cut(out, sizes, host=True, device=None)
+    if progress:  # the fits, shown as they stop, until the results are here
+        with showing(len(spec.ks) * plan.n_init):
+            out = cut(SweepOutput(ks, *call()), sizes, host=True, device=None)
+            jax.effects_barrier()
+    else:
+        out = cut(SweepOutput(ks, *call()), sizes, host=True, device=None)
     out = out._replace(
         centroids=unframed(out.centroids, frame, spec.dtype),
         inertia=cast(out.inertia / frame.scale / frame.scale / w_scale, spec.dtype),

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from . import _progress
 from ._init import default_n_local_trials, kmeans_plusplus_core, random_rows_core
 from ._lloyd import finish, lloyd_step
 from ._problem import Data, Plan, Problem, prepare, variance
@@ -119,11 +120,11 @@ class _Queue(NamedTuple):
 
 
 def _report(stops, ks, restarts, n_iter, converged):
-    """Host callback: one line per fit that stopped in this round of the queue."""
+    """Host callback: the fits that stopped in this round of the queue
+    (:func:`jaxmeans._progress.fit_stopped`)."""
     for stop, k, r, it, ok in zip(stops, ks, restarts, n_iter, converged, strict=True):
         if stop:
-            how = "converged" if ok else "stopped at max_iter"
-            print(f"  k={int(k)} restart {int(r)}: {how} after {int(it)} iterations", flush=True)
+            _progress.fit_stopped(int(k), int(r), int(it), bool(ok))
 
 
 def sweep_program(

@@ -51,6 +51,21 @@ def _write_csv(path: str, header: list[str], rows, option: str) -> None:
         out.writerows(rows)
 
 
+def _column_format(values) -> str:
+    """One format for a column of numbers, so that they line up and read alike: fixed
+    point with enough decimals for six significant digits of the smallest, or scientific
+    for all when the column spans magnitudes fixed point cannot show."""
+    finite = np.abs(np.asarray([x for x in values if np.isfinite(x)], np.float64))
+    nonzero = finite[finite > 0]
+    if not nonzero.size:
+        return ".1f"
+    low, high = float(nonzero.min()), float(nonzero.max())
+    if high >= 1e12 or low < 1e-4:
+        return ".5e"
+    decimals = int(np.clip(5 - np.floor(np.log10(low)), 1, 8))
+    return f".{decimals}f"
+
+
 def _read(path: str, columns: str | None):
     from .datasets import load_csv
 
@@ -82,15 +97,20 @@ def _fit(args) -> int:
         raise UsageError(f"-k (={args.k}) must be <= the number of rows (={len(X)})")
     if args.plot and X.shape[1] < 2:
         raise UsageError(f"--plot needs at least two columns to draw, got {X.shape[1]}")
+    shown = _plot_columns(args.plot_columns, columns) if args.plot_columns else None
     model = jaxmeans.KMeans(
         args.k, n_init=args.n_init, random_state=args.seed, verbose=int(args.verbose)
     ).fit(X)
     jax.effects_barrier()
     sizes = np.bincount(model.labels_, minlength=args.k)
     print(f"k={args.k}  inertia={model.inertia_:.6g}  iterations={model.n_iter_}")
-    print(f"{'cluster':>7}  {'size':>6}  " + "  ".join(f"{c:>12}" for c in columns))
-    for j, centre in enumerate(model.cluster_centers_):
-        print(f"{j:>7}  {sizes[j]:>6}  " + "  ".join(f"{x:>12.6g}" for x in centre))
+    C = model.cluster_centers_
+    formats = [_column_format(C[:, j]) for j in range(C.shape[1])]
+    width = max([12, *(len(c) for c in columns)])
+    print(f"{'cluster':>7}  {'size':>6}  " + "  ".join(f"{c:>{width}}" for c in columns))
+    for j, centre in enumerate(C):
+        cells = (f"{x:>{width}{f}}" for x, f in zip(centre, formats, strict=True))
+        print(f"{j:>7}  {sizes[j]:>6}  " + "  ".join(cells))
     if args.out:
         _write_csv(args.out, ["row", "label"], enumerate(model.labels_.tolist()), "--out")
         print(f"wrote labels to {args.out}")
@@ -101,16 +121,39 @@ def _fit(args) -> int:
         _use_agg()
         from . import plot
 
+        points, centres, names, how = _plane(X, C, columns, shown)
         ax = plot.clusters(
-            X,
-            model.labels_,
-            model.cluster_centers_,
-            feature_names=columns[:2],
-            title=f"k-means, k = {args.k}",
-        )
+            points, model.labels_, centres, feature_names=names,
+            title=f"k-means, k = {args.k}{how}",
+        )  # fmt: skip
         save_figure(ax.figure, args.plot, "--plot")
         print(f"wrote plot to {args.plot}")
     return 0
+
+
+def _plot_columns(option: str, columns: list[str]) -> list[int]:
+    names = [c.strip() for c in option.split(",")]
+    if len(names) != 2:
+        raise UsageError(f"--plot-columns needs two column names, got {option!r}")
+    for name in names:
+        if name not in columns:
+            raise UsageError(f"--plot-columns: {name!r} is not among the clustered columns")
+    return [columns.index(name) for name in names]
+
+
+def _plane(X, C, columns, shown):
+    """The two coordinates to draw: the named columns, the only two, or the first two
+    principal components (of the data, centres projected alike)."""
+    if shown is not None:
+        return X[:, shown], C[:, shown], [columns[i] for i in shown], ""
+    if X.shape[1] == 2:
+        return X, C, columns, ""
+    mean = X.mean(axis=0)
+    _, s, vt = np.linalg.svd(X - mean, full_matrices=False)
+    share = s**2 / max(float(np.sum(s**2)), np.finfo(np.float64).tiny)
+    names = [f"principal component {i + 1} ({share[i]:.0%} of variance)" for i in range(2)]
+    how = f" ({X.shape[1]} columns, first two principal components)"
+    return (X - mean) @ vt[:2].T, (C - mean) @ vt[:2].T, names, how
 
 
 # -- elbow ---------------------------------------------------------------------------------
@@ -130,18 +173,25 @@ def _elbow(args) -> int:
     if args.k_max > len(X):
         raise UsageError(f"--k-max (={args.k_max}) must be <= the number of rows (={len(X)})")
     ks = range(args.k_min, args.k_max + 1)
-    print(f"fitting k = {args.k_min}..{args.k_max}, {args.n_init} restart(s) each", flush=True)
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    if show:
+        print(
+            f"fitting k = {args.k_min}..{args.k_max}, {args.n_init} restart(s) each",
+            file=sys.stderr,
+            flush=True,
+        )
     result = jaxmeans.elbow(
         X,
         ks,
         key=args.seed,
         n_init=args.n_init,
         scores=not args.no_silhouette,
-        progress=True,
+        progress=show,
     )
     jax.effects_barrier()
     rows = []
-    print(f"{'k':>3}  {'inertia':>14}  {'silhouette':>10}")
+    inertia_format = _column_format(np.asarray(result.inertia, np.float64))
+    print(f"{'k':>3}  {'inertia':>16}  {'silhouette':>10}")
     for i, k in enumerate(ks):
         score = None if result.silhouette is None else float(result.silhouette[i])
         score = None if score is None or np.isnan(score) else score  # undefined for k=1
@@ -154,7 +204,7 @@ def _elbow(args) -> int:
             }
         )
         shown = "" if score is None else f"{score:.4f}"
-        print(f"{k:>3}  {float(result.inertia[i]):>14.6g}  {shown:>10}")
+        print(f"{k:>3}  {float(result.inertia[i]):>16{inertia_format}}  {shown:>10}")
     knee = int(result.knee) or None
     print(f"knee: {knee if knee is not None else 'none found'}")
     if args.json:
@@ -181,6 +231,15 @@ def _demo(args) -> int:
     return 0
 
 
+def _n_init(text: str):
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an int, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="jaxmeans", description="k-means clustering in JAX.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -188,32 +247,74 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = sub.add_parser("fit", help="cluster the rows of a CSV file")
     fit.add_argument("file", help="CSV file with a header row")
-    fit.add_argument("-k", type=int, required=True, help="number of clusters")
-    fit.add_argument("--columns", help="comma-separated columns to use (default: all)")
-    fit.add_argument("--out", help="write row,label to this CSV file")
-    fit.add_argument("--centroids", help="write the centroids to this CSV file")
-    fit.add_argument("--plot", help="save a scatter of the first two columns (PNG)")
-    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    fit.add_argument("--n-init", type=int, default=10, help="restarts (default 10)")
-    fit.add_argument("--verbose", action="store_true", help="print every iteration")
+    fit.add_argument("-k", type=int, required=True, help="number of clusters (required)")
+    fit.add_argument("--columns", help="comma-separated columns to cluster (default: every column)")
+    fit.add_argument("--out", help="write row,label to this CSV file (default: not written)")
+    fit.add_argument(
+        "--centroids", help="write the centroids to this CSV file (default: not written)"
+    )
+    fit.add_argument(
+        "--plot",
+        help="save a scatter of the clusters to this picture (PNG, SVG, PDF...): the two "
+        "columns, or with more the first two principal components (default: no picture)",
+    )
+    fit.add_argument(
+        "--plot-columns",
+        metavar="A,B",
+        help="draw these two columns instead of the principal components (default: none)",
+    )
+    fit.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    fit.add_argument(
+        "--n-init",
+        type=_n_init,
+        default="auto",
+        help="restarts, or 'auto': KMeans' rule, up to 10 k-means++ restarts where they "
+        "cost about one run (default: auto)",
+    )
+    fit.add_argument("--verbose", action="store_true", help="print every iteration (default: off)")
     fit.set_defaults(run=_fit)
 
     elbow = sub.add_parser("elbow", help="inertia (and silhouette) for a range of k")
     elbow.add_argument("file", help="CSV file with a header row")
-    elbow.add_argument("--columns", help="comma-separated columns to use (default: all)")
-    elbow.add_argument("--k-min", type=int, default=1)
-    elbow.add_argument("--k-max", type=int, default=10)
-    elbow.add_argument("--n-init", type=int, default=3, help="restarts per k (default 3)")
-    elbow.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     elbow.add_argument(
-        "--no-silhouette", action="store_true", help="skip the silhouette (O(n^2) work per k)"
+        "--columns", help="comma-separated columns to cluster (default: every column)"
     )
-    elbow.add_argument("--plot", help="save the elbow curve (PNG)")
-    elbow.add_argument("--json", help="write the curve and the knee to this JSON file")
+    elbow.add_argument("--k-min", type=int, default=1, help="smallest k (default: 1)")
+    elbow.add_argument("--k-max", type=int, default=10, help="largest k (default: 10)")
+    elbow.add_argument(
+        "--n-init", type=int, default=3, help="k-means++ restarts per k (default: 3)"
+    )
+    elbow.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    elbow.add_argument(
+        "--no-silhouette",
+        action="store_true",
+        help="skip the silhouette, O(n^2) work per k (default: computed)",
+    )
+    elbow.add_argument("--plot", help="save the elbow curve to this picture (default: no picture)")
+    elbow.add_argument(
+        "--json", help="write the curve and the knee to this JSON file (default: not written)"
+    )
+    shown = elbow.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--progress",
+        action="store_true",
+        default=None,
+        help="show the fits as they finish, on stderr (default: only on a terminal)",
+    )
+    shown.add_argument(
+        "--quiet",
+        action="store_false",
+        dest="progress",
+        help="show no progress, only the table and the knee (default: off)",
+    )
     elbow.set_defaults(run=_elbow)
 
     demo = sub.add_parser("demo", help="the tutorial end to end on the bundled data")
-    demo.add_argument("--out-dir", default="jaxmeans-demo", help="folder for the pictures")
+    demo.add_argument(
+        "--out-dir",
+        default="jaxmeans-demo",
+        help="folder for the pictures, created if missing (default: jaxmeans-demo)",
+    )
     demo.set_defaults(run=_demo)
     return parser
 

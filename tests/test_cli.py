@@ -63,18 +63,108 @@ def test_fit_verbose_prints_iterations():
     assert "Iteration 0, inertia" in run.stdout
 
 
-def test_elbow_prints_table_progress_and_json(tmp_path):
+def test_elbow_piped_prints_only_its_table_and_knee(tmp_path):
     js, png = tmp_path / "e.json", tmp_path / "e.png"
     run = jaxmeans_cli(
         "elbow", BLOBS, "--columns", "x,y", "--k-max", 6, "--json", js, "--plot", png
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.count("converged after") == 6 * 3  # a line per fit as it stops
-    assert "knee: 3" in run.stdout
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == ["k", "inertia", "silhouette"]
+    assert [int(line.split()[0]) for line in lines[1:7]] == [1, 2, 3, 4, 5, 6]
+    assert lines[7:] == ["knee: 3", f"wrote {js}", f"wrote plot to {png}"]
+    assert run.stderr == ""  # stderr is not a terminal: no progress
+    # One format for the whole inertia column: the same decimals, no exponent beside them.
+    decimals = {len(line.split()[1].partition(".")[2]) for line in lines[1:7]}
+    assert len(decimals) == 1 and not any("e" in line.split()[1] for line in lines[1:7])
     payload = json.loads(js.read_text())
     assert payload["knee"] == 3 and [r["k"] for r in payload["curve"]] == [1, 2, 3, 4, 5, 6]
     assert payload["curve"][0]["silhouette"] is None
     assert png.stat().st_size > 1000
+
+
+def test_elbow_progress_and_quiet():
+    run = jaxmeans_cli("elbow", BLOBS, "--columns", "x,y", "--k-max", 4, "--progress")
+    assert run.returncode == 0, run.stderr
+    shown = run.stderr.splitlines()
+    assert shown[0] == "fitting k = 1..4, 3 restart(s) each"
+    assert len(shown) == 1 + 4 * 3  # not a terminal: a line per fit, in the order they stop
+    assert shown[-1].startswith("elbow: 12/12 fits done (k=")
+    assert "fits done" not in run.stdout and "knee: 3" in run.stdout
+    quiet = jaxmeans_cli("elbow", BLOBS, "--columns", "x,y", "--k-max", 4, "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == run.stdout
+    both = jaxmeans_cli("elbow", BLOBS, "--progress", "--quiet")
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_progress_line_is_rewritten_in_place_on_a_terminal():
+    import io
+
+    from jaxmeans._progress import ProgressLine
+
+    out = io.StringIO()
+    line = ProgressLine(3, stream=out, in_place=True)
+    line.fit_stopped(2, 0, 7, True)
+    line.fit_stopped(10, 1, 300, False)
+    line.close()
+    text = out.getvalue()
+    assert text.count("\r") == 2 and text.endswith("\n") and text.count("\n") == 1
+    assert "elbow: 2/3 fits done (k=10 restart 1: stopped at max_iter after 300" in text
+
+
+def test_every_option_has_help_with_its_default():
+    from jaxmeans.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.dest in ("help", "file"):
+                continue
+            assert action.help, (name, action.dest)
+            assert "(default: " in action.help or "(required)" in action.help, (
+                name,
+                action.dest,
+                action.help,
+            )
+
+
+def test_fit_plots_principal_components_or_named_columns(tmp_path):
+    from jaxmeans.datasets import _bundled
+
+    iris = str(_bundled("iris.csv"))
+    cols = "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)"
+    png = tmp_path / "pca.png"
+    run = jaxmeans_cli("fit", iris, "-k", 3, "--columns", cols, "--plot", png)
+    assert run.returncode == 0, run.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The default n_init is the library's: the same clustering as KMeans(3, random_state=0).
+    assert "inertia=78.8514" in run.stdout
+    named = jaxmeans_cli(
+        "fit", iris, "-k", 3, "--columns", cols, "--plot", png,
+        "--plot-columns", "petal length (cm),petal width (cm)",
+    )  # fmt: skip
+    assert named.returncode == 0, named.stderr
+    bad = jaxmeans_cli(
+        "fit", iris, "-k", 3, "--columns", cols, "--plot", png, "--plot-columns", "species,x"
+    )
+    assert bad.returncode == 2 and "--plot-columns" in bad.stderr
+
+
+def test_pca_plane_names_its_axes():
+    from jaxmeans.cli import _plane
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4)) * [5.0, 1.0, 0.1, 0.1]
+    C = X[:3]
+    points, centres, names, how = _plane(X, C, ["a", "b", "c", "d"], None)
+    assert points.shape == (200, 2) and centres.shape == (3, 2)
+    assert names[0].startswith("principal component 1 (") and "of variance" in names[0]
+    assert "principal components" in how
+    # The first component carries the largest spread, and the projection keeps distances
+    # along it (an orthonormal basis).
+    assert np.std(points[:, 0]) > np.std(points[:, 1]) > 0.5
+    assert _plane(X, C, ["a", "b", "c", "d"], [2, 0])[2] == ["c", "a"]
 
 
 def _write(path, text):
