@@ -55,10 +55,11 @@ class Tuning:
         :data:`jaxmeans._compile.FAST_COMPILE`: on XLA:CPU 0.7-1.0 s instead of 1.2-2.5 s,
         and as fast to run up to about 2**22 at k = 8 (1.2-1.3x the time at 2**23-2**24;
         2-5x at k = 16-32). -1: never.
-      auto_restart_work: ``KMeans(n_init="auto")`` with k-means++ runs
-        ``min(10, auto_restart_work // (n * d * k))`` restarts side by side (at least one):
-        where a fit is this small its time is mostly fixed costs, so restarts are nearly
-        free. On 2 CPU cores, warm: iris 2.2 ms for one run, 4.0 ms for ten; 2,000 x 8,
+      auto_restart_work: ``KMeans(n_init="auto")`` with k-means++ runs 10 restarts side
+        by side where ``10 * n * d * k`` is at most this, else 3 where ``3 * n * d * k``
+        is, else one: where a fit is this small its time is mostly fixed costs, so
+        restarts are nearly free. Three values only, so that data sets of many sizes
+        share few programs. On 2 CPU cores, warm: iris 2.2 ms for one run, 4.0 ms for ten; 2,000 x 8,
         k=5 2.8 ms for one, 4.3 ms for three; 8,000 x 8, k=5 3.3 ms for one, 7.6 ms for
         three (there one run is kept).
     """
@@ -95,8 +96,9 @@ class Tuning:
 
     def auto_restarts(self, n: int, d: int, k: int) -> int:
         """Restarts ``n_init="auto"`` runs for a k-means++ fit of ``n`` x ``d`` data, ``k``
-        clusters: up to ten while their total work stays under ``auto_restart_work``."""
-        return max(1, min(10, self.auto_restart_work // max(n * d * k, 1)))
+        clusters: 10 or 3 while their total work stays under ``auto_restart_work``, else 1."""
+        work = n * d * k
+        return next((r for r in (10, 3) if r * work <= self.auto_restart_work), 1)
 
     def variadic_reduce(self, k: int) -> bool:
         """Whether the nearest of ``k`` centroids is found by one (value, index) reduction."""
