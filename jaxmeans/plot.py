@@ -34,7 +34,8 @@ def _colours(n: int):
 def _axes(ax, projection=None, figsize=(8, 6)):
     if ax is not None:
         return ax
-    fig = _pyplot().figure(figsize=figsize)
+    # A constrained layout keeps every label inside the figure however it is saved.
+    fig = _pyplot().figure(figsize=figsize, layout="constrained")
     return fig.add_subplot(1, 1, 1, projection=projection)
 
 
@@ -155,18 +156,26 @@ def elbow(result, ax=None, *, title: str | None = "Elbow curve"):
     ax.set_xlabel("Number of clusters k", fontsize=14)
     ax.set_ylabel("Total error (inertia)", fontsize=14)
     ax.set_xticks(ks)
+    handles, names = ax.get_legend_handles_labels()
     if getattr(result, "silhouette", None) is not None:
         twin = ax.twinx()
-        twin.plot(
+        (line,) = twin.plot(
             ks,
             np.asarray(result.silhouette),
             marker="s",
+            markersize=5,
             color="darkmagenta",
             linestyle=":",
-            label="silhouette",
+            linewidth=1.5,
+            label="silhouette (right axis)",
         )
         twin.set_ylabel("Silhouette", fontsize=14, color="darkmagenta")
-    ax.legend(loc="upper right")
+        twin.tick_params(axis="y", colors="darkmagenta")
+        # The inertia curve is the subject: draw its axes above the silhouette's.
+        ax.set_zorder(twin.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        handles, names = [*handles, line], [*names, line.get_label()]
+    ax.legend(handles, names, loc="upper right", framealpha=0.95)
     if title:
         ax.set_title(title, fontsize=14)
     return ax
@@ -178,13 +187,19 @@ def confusion_matrix(
     *,
     labels: Sequence[str] | None = None,
     title: str | None = "Confusion Matrix",
+    xlabel: str = "Predictions",
+    ylabel: str = "Actuals",
 ):
     """Draw a confusion matrix with the count in each cell.
 
     Args:
       cm: ``[c, c]`` counts (rows true, columns predicted), e.g. from
         :func:`jaxmeans.metrics.confusion_matrix`.
+      ax: Axes to draw on (default: a new figure whose layout keeps the labels inside).
       labels: class names for the ticks.
+      title: optional title.
+      xlabel, ylabel: axis labels; say there how clusters became classes (for example
+        "cluster, matched to species") when ``cm`` compares clusters with classes.
 
     Returns:
       The Axes.
@@ -203,8 +218,9 @@ def confusion_matrix(
     if labels is not None:
         ax.set_xticks(range(len(labels)), labels)
         ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("Predictions", fontsize=18)
-    ax.set_ylabel("Actuals", fontsize=18)
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel(xlabel, fontsize=16)
+    ax.set_ylabel(ylabel, fontsize=16)
     if title:
         ax.set_title(title, fontsize=18)
     return ax
@@ -222,8 +238,16 @@ def clusters_3d(
 ):
     """3-D scatter of three columns of ``X`` coloured by ``labels``.
 
-    The default columns (3, 0, 2) are the tutorial's iris view: petal width, sepal length,
-    petal length. With ``class_names`` each group's name is written at its mean.
+    Args:
+      X: ``[n, >=3]`` points.
+      labels: ``[n]`` integer labels (clusters or classes).
+      dims: the three columns to draw. The default (3, 0, 2) is the tutorial's iris view:
+        petal width, sepal length, petal length.
+      ax: a 3-D Axes to draw on (default: a new figure).
+      feature_names: names of all the columns of ``X``, for the axis labels.
+      title: optional title.
+      class_names: a name per label, written at the mean of its points (for clusters,
+        the names of the classes they were matched to).
 
     Returns:
       The 3-D Axes.
@@ -262,10 +286,11 @@ def clusters_3d(
                     bbox={"alpha": 0.2, "edgecolor": "w", "facecolor": "w"},
                 )
     ax.view_init(20, -50)
+    ax.set_box_aspect(None, zoom=1.1)  # the 3-D box fills its panel
     if feature_names is not None:
         ax.set_xlabel(feature_names[a], fontsize=12)
         ax.set_ylabel(feature_names[b], fontsize=12)
         ax.set_zlabel(feature_names[c], fontsize=12)
     if title:
-        ax.set_title(title, fontsize=12)
+        ax.set_title(title, fontsize=12, y=0.96)
     return ax

@@ -54,6 +54,11 @@ def test_elbow_marks_the_knee():
     assert marker.get_offsets()[0][0] == curve.knee
     assert any(f"k = {curve.knee}" in t.get_text() for t in ax.get_legend().get_texts())
     assert len(ax.figure.axes) == 2  # the silhouette's twin axis
+    twin = next(a for a in ax.figure.axes if a is not ax)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["inertia", f"knee: k = {curve.knee}", "silhouette (right axis)"]
+    # The inertia curve is drawn above the silhouette's, not under it.
+    assert ax.get_zorder() > twin.get_zorder() and not ax.patch.get_visible()
 
 
 def test_elbow_without_knee_draws_no_marker():
@@ -70,6 +75,29 @@ def test_confusion_matrix_writes_every_count():
     assert ax.get_xlabel() == "Predictions" and ax.get_ylabel() == "Actuals"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
     np.testing.assert_array_equal(ax.images[0].get_array(), cm)
+    named = plot.confusion_matrix(cm, xlabel="cluster, matched to a class", ylabel="class")
+    assert named.get_xlabel() == "cluster, matched to a class"
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda: plot.confusion_matrix(np.array([[50, 0], [3, 47]]), labels=["long name", "b"]),
+        lambda: plot.elbow(jaxmeans.elbow(jaxmeans.datasets.load_blobs().data, [1, 2, 3, 4])),
+        lambda: plot.clusters(jaxmeans.datasets.load_blobs().data, feature_names=["x", "y"]),
+    ],
+)
+def test_labels_stay_inside_the_figure_saved_without_tight_bbox(draw, tmp_path):
+    ax = draw()
+    fig = ax.figure
+    fig.savefig(tmp_path / "plain.png")  # no bbox_inches="tight"
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    for text in [ax.xaxis.label, ax.yaxis.label, ax.title]:
+        if text.get_text():
+            box = text.get_window_extent(renderer)
+            assert box.x0 >= page.x0 - 1 and box.x1 <= page.x1 + 1, text.get_text()
+            assert box.y0 >= page.y0 - 1 and box.y1 <= page.y1 + 1, text.get_text()
 
 
 def test_clusters_3d_uses_the_chosen_columns():
@@ -84,3 +112,40 @@ def test_clusters_3d_uses_the_chosen_columns():
     np.testing.assert_allclose(zs, iris.data[:, 2])
     assert ax.get_xlabel() == "petal width (cm)"
     assert sorted(t.get_text() for t in ax.texts) == ["setosa", "versicolor", "virginica"]
+
+
+def test_demo_names_the_species_on_both_3d_panels_and_says_clusters_were_matched(tmp_path):
+    import matplotlib.image
+
+    from jaxmeans import demo
+
+    figures = []
+    from jaxmeans import _files  # run() imports save_figure from it when called
+
+    original = _files.save_figure
+
+    def keep(fig, path, option="output"):
+        figures.append(
+            (
+                path,
+                [
+                    (a.get_title(), a.get_xlabel(), [t.get_text() for t in a.texts])
+                    for a in fig.axes
+                ],
+            )
+        )
+        original(fig, path, option)
+
+    _files.save_figure = keep
+    try:
+        demo.run(str(tmp_path), log=lambda *_: None)
+    finally:
+        _files.save_figure = original
+    by_name = {path.rsplit("/", 1)[-1]: axes for path, axes in figures}
+    panels = by_name["iris_3d.png"]
+    assert len(panels) == 2
+    for _, _, texts in panels:
+        assert sorted(texts) == ["setosa", "versicolor", "virginica"]
+    ((_, xlabel, _),) = by_name["iris_confusion.png"]
+    assert "matched" in xlabel
+    assert matplotlib.image.imread(tmp_path / "iris_3d.png").shape[2] in (3, 4)
