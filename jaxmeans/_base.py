@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _csr, _evaluate
 from . import _validation as v
+from ._buckets import tiny
 from ._tuning import tuning_of
 
 
@@ -179,7 +180,8 @@ class KMeansBase:
             k = self.n_clusters
             if data is None or not plusplus or len(data.shape) != 2 or not _is_count(k):
                 return 1  # (a bad n_clusters or X is reported by the fit's checks)
-            return tuning_of(data).auto_restarts(*data.shape, max(int(k), 1))
+            n, d = data.shape
+            return tuning_of(data).restarts_for_auto(tiny(n, d), int(k))
         return v.check_int(self.n_init, "n_init")
 
     def _init_centroids(

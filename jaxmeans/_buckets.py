@@ -57,6 +57,12 @@ def row_bucket(n: int, d: int) -> int:
     return _round_up(n, _power_of_two_rows(_ROW_ENTRIES, d), _STEPS_PER_DOUBLING_ROWS)
 
 
+def tiny(n: int, d: int) -> bool:
+    """Whether ``n`` rows of ``d`` features fill the smallest row bucket (the programs
+    that compile quickest and run in about a millisecond)."""
+    return n <= _power_of_two_rows(_TINY_ENTRIES, d)
+
+
 def cluster_bucket(k: int) -> int:
     """Centroid rows of the program that serves ``k`` clusters."""
     return _round_up(k, _MIN_CLUSTERS, _STEPS_PER_DOUBLING_CLUSTERS)

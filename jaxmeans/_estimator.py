@@ -29,11 +29,10 @@ class KMeans(KMeansBase):
         callable ``init(X, n_clusters, random_state) -> [n_clusters, n_features]`` called
         once per restart with a NumPy ``RandomState`` (as in scikit-learn).
       n_init: restarts, or ``"auto"``: 10 for ``"random"`` and callables and 1 for arrays
-        (scikit-learn's rule); for ``"k-means++"`` the restarts that cost about one run: with
-        ``work = n_samples * n_features * n_clusters``, 10 where ``10 * work <= 2**18``,
-        3 where ``3 * work <= 2**18``, else 1. Restarts run side by side, so on small data
-        (iris: 10 restarts) they cost a few milliseconds and find the best optimum far
-        more often; from about 87,000 entries of work one run is made, as in scikit-learn. ``n_init=1`` is always exactly one run.
+        (scikit-learn's rule); for ``"k-means++"`` 10 restarts where they cost about what one
+        run does (data of at most 4,096 entries, such as iris, and ``n_clusters <= 8``:
+        restarts run side by side, and there a fit's time is fixed costs), else 1 as in
+        scikit-learn. ``n_init=1`` is always exactly one run.
       max_iter: maximum Lloyd iterations per restart.
       tol: relative tolerance on the centroid shift (scaled by the mean feature variance).
       verbose: 1 prints each iteration's inertia, from inside the jitted loop.

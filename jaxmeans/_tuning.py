@@ -55,13 +55,16 @@ class Tuning:
         :data:`jaxmeans._compile.FAST_COMPILE`: on XLA:CPU 0.7-1.0 s instead of 1.2-2.5 s,
         and as fast to run up to about 2**22 at k = 8 (1.2-1.3x the time at 2**23-2**24;
         2-5x at k = 16-32). -1: never.
-      auto_restart_work: ``KMeans(n_init="auto")`` with k-means++ runs 10 restarts side
-        by side where ``10 * n * d * k`` is at most this, else 3 where ``3 * n * d * k``
-        is, else one: where a fit is this small its time is mostly fixed costs, so
-        restarts are nearly free. Three values only, so that data sets of many sizes
-        share few programs. On 2 CPU cores, warm: iris 2.2 ms for one run, 4.0 ms for ten; 2,000 x 8,
-        k=5 2.8 ms for one, 4.3 ms for three; 8,000 x 8, k=5 3.3 ms for one, 7.6 ms for
-        three (there one run is kept).
+      auto_restarts, auto_restart_max_k: ``KMeans(n_init="auto")`` with k-means++ runs
+        ``auto_restarts`` restarts side by side when the data fill the smallest row bucket
+        (:func:`jaxmeans._buckets.tiny`: 4,096 entries, iris is 600) and ``k`` is at most
+        ``auto_restart_max_k`` (the smallest cluster bucket); else one, as scikit-learn.
+        There a fit's time is fixed costs: on 2 CPU cores, warm, iris took 3.3 ms for one
+        run and 3.1-3.5 ms for ten; compiling the ten-restart program took 0.4 s more
+        (1.05 s against 0.65 s, once: it is cached). Larger data were measured too and
+        rejected: 2,000 x 8, k=5, 2.8 ms for one, 4.3 for three, 9.6 for ten; and every
+        restart count there is another program to compile for each shape bucket (20 data
+        sets of 500-5,000 rows, cold, 0.8 s became 5.2 s).
     """
 
     platform: str
@@ -73,7 +76,8 @@ class Tuning:
     quick_compile_max_work: int
     fast_compile_max_work: int
     fast_compile_max_k: int
-    auto_restart_work: int = 2**18
+    auto_restarts: int = 10
+    auto_restart_max_k: int = 8
     min_block_rows: int = 64
     small_block_rows: int = 2048
     chunk_k: int = 16
@@ -94,11 +98,10 @@ class Tuning:
         rows = -(-n // n_blocks)
         return n_blocks, -(-rows // 8) * 8
 
-    def auto_restarts(self, n: int, d: int, k: int) -> int:
-        """Restarts ``n_init="auto"`` runs for a k-means++ fit of ``n`` x ``d`` data, ``k``
-        clusters: 10 or 3 while their total work stays under ``auto_restart_work``, else 1."""
-        work = n * d * k
-        return next((r for r in (10, 3) if r * work <= self.auto_restart_work), 1)
+    def restarts_for_auto(self, tiny: bool, k: int) -> int:
+        """Restarts ``n_init="auto"`` runs for a k-means++ fit of ``k`` clusters to data
+        that do (``tiny``) or do not fill the smallest row bucket."""
+        return self.auto_restarts if tiny and k <= self.auto_restart_max_k else 1
 
     def variadic_reduce(self, k: int) -> bool:
         """Whether the nearest of ``k`` centroids is found by one (value, index) reduction."""
@@ -155,8 +158,8 @@ def tuning_for(platform: str) -> Tuning:
         quick_compile_max_work=-1,
         fast_compile_max_work=-1,
         fast_compile_max_k=-1,
-        # Not measured on accelerators: the CPU's budget, where restarts are surely cheap.
-        auto_restart_work=2**18,
+        # Not measured on accelerators: the CPU's rule, where restarts are surely cheap.
+        auto_restarts=10,
     )
 
 

@@ -37,6 +37,17 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
+# scikit-learn's checks warn that the estimator does not subclass its BaseEstimator (a
+# choice: importing sklearn.base costs 1.3-1.9 s, and jaxmeans must not need scikit-learn)
+# and that the array-API check is skipped (it needs SCIPY_ARRAY_API set before SciPy loads).
+_SKLEARN_CHECK_NOTES = [
+    pytest.mark.filterwarnings("ignore:Estimator .* does not inherit from:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Skipping check check_array_api_input"),
+]
+
+
+@_SKLEARN_CHECK_NOTES[0]
+@_SKLEARN_CHECK_NOTES[1]
 def test_scikit_learn_check_estimator():
     results = check_estimator(
         KMeans(n_clusters=3, random_state=0),
@@ -66,7 +77,7 @@ def test_iris_reproduces_the_tutorial_centres():
 
 @pytest.mark.parametrize(
     "shape, k, restarts",
-    [((150, 4), 3, 10), ((500, 8), 5, 10), ((2000, 8), 5, 3), ((3000, 8), 4, 1)],
+    [((150, 4), 3, 10), ((500, 8), 5, 10), ((600, 8), 5, 1), ((150, 4), 12, 1)],
 )
 def test_n_init_auto_runs_restarts_only_where_they_are_cheap(shape, k, restarts):
     X = np.random.default_rng(k).normal(size=shape) * [1.0] + np.arange(shape[0])[:, None] % 4
