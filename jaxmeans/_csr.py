@@ -77,21 +77,27 @@ def blocked(csr, w, k_rows: int, dtype, scale: float) -> SparseRows:
     rows = 1 << (rows.bit_length() - 1)
     n_rows = row_bucket(n, min(d, 2**12))
     n_blocks = -(-n_rows // rows)
-    counts = np.diff(csr.indptr)
-    row_of = np.repeat(np.arange(n), counts)
-    block_of = row_of // rows
-    per_block = np.bincount(block_of, minlength=n_blocks)
-    nnz = cluster_bucket(max(int(per_block.max()), _MIN_NNZ))
-    starts = csr.indptr[np.minimum(np.arange(n_blocks) * rows, n)]
-    position = np.arange(csr.nnz) - starts[block_of]
+    # Block b holds rows [b * rows, (b + 1) * rows): a contiguous run of stored values.
+    bounds = csr.indptr[np.minimum(np.arange(n_blocks + 1) * rows, n)]
+    nnz = cluster_bucket(max(int(np.diff(bounds).max()), _MIN_NNZ))
+    # Whole groups of blocks for the per-cluster sums (jaxmeans._sparse.sum_group then
+    # finds this group size; padding blocks hold no rows).
+    want = max(1, min(n_blocks, -(-k_rows * d // nnz)))
+    sizes = range(max(1, want // 2), want + 1)  # the fewest padding blocks, then the largest
+    group = min(sizes, key=lambda g: (-(-n_blocks // g) * g, -g))
+    n_blocks = -(-n_blocks // group) * group
+    row_of = np.repeat(np.arange(n, dtype=np.int32), np.diff(csr.indptr))
+    values = (csr.data * scale).astype(dtype, copy=False)
     cols = np.zeros((n_blocks, nnz), np.int32)
     vals = np.zeros((n_blocks, nnz), dtype)
     local = np.zeros((n_blocks, nnz), np.int32)
-    cols[block_of, position] = csr.indices
-    vals[block_of, position] = csr.data * scale
-    local[block_of, position] = row_of - block_of * rows
+    for b in range(len(bounds) - 1):  # slice copies: memory speed
+        lo, hi = bounds[b], bounds[b + 1]
+        cols[b, : hi - lo] = csr.indices[lo:hi]
+        vals[b, : hi - lo] = values[lo:hi]
+        local[b, : hi - lo] = row_of[lo:hi] - b * rows
     x_sq = np.zeros(n_blocks * rows, dtype)
-    x_sq[:n] = np.bincount(row_of, weights=(csr.data * scale) ** 2, minlength=n)
+    x_sq[:n] = np.bincount(row_of, weights=np.square(values, dtype=np.float64), minlength=n)
     weights = np.zeros(n_blocks * rows, dtype)
     weights[:n] = w
     shape = (n_blocks, rows)
