@@ -86,9 +86,11 @@ def local_demo() -> None:
         np.save(path, X)
         outs = run_local(path, k=4, num_processes=2, tmp=tmp)
     for out in outs:
+        first, stop = out["rows"]  # half-open: rows first .. stop - 1
         print(
-            f"process {out['process']}: rows {out['rows']}, inertia {out['inertia']:.3f}, "
-            f"{out['n_iter']} iterations, first centroid {np.round(out['centroids'][0], 3)}"
+            f"process {out['process']}: rows {first} to {stop - 1}, "
+            f"inertia {out['inertia']:.3f}, {out['n_iter']} iterations, "
+            f"first centroid {np.round(out['centroids'][0], 3)}"
         )
 
 
@@ -101,24 +103,31 @@ def run_local(path, k, num_processes, tmp, port=None, extra=(), timeout=300) -> 
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": ""}
-    procs, outs = [], []
+    procs, outs, logs = [], [], []
     for pid in range(num_processes):
         out = os.path.join(tmp, f"process{pid}.json")
         outs.append(out)
+        # Each process logs to its own file, so that their lines never interleave; a
+        # failed process's log is shown whole.
+        logs.append(open(os.path.join(tmp, f"process{pid}.log"), "w+"))
         cmd = [
             sys.executable, __file__, path, "-k", str(k), "--cpu", "--out", out,
             "--coordinator", f"127.0.0.1:{port}", "--num-processes", str(num_processes),
             "--process-id", str(pid), *extra,
         ]  # fmt: skip
-        procs.append(subprocess.Popen(cmd, env=env))
+        procs.append(subprocess.Popen(cmd, env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
     try:
-        for p in procs:
+        for pid, p in enumerate(procs):
             if p.wait(timeout=timeout) != 0:
-                raise SystemExit(f"process exited with {p.returncode}")
+                logs[pid].seek(0)
+                sys.stderr.write(f"--- process {pid} log ---\n{logs[pid].read()}")
+                raise SystemExit(f"process {pid} exited with {p.returncode}")
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
+        for log in logs:
+            log.close()
     results = []
     for out in outs:
         with open(out) as fh:

@@ -54,3 +54,21 @@ def test_two_processes_seed_together(multihost, dataset, tmp_path):
     assert outs[0]["inertia"] == outs[1]["inertia"]
     best = jaxmeans.kmeans(X, 5, key=0, n_init=5)
     assert outs[0]["inertia"] == pytest.approx(float(best.inertia), rel=1e-3)
+
+
+@pytest.mark.slow
+def test_local_demo_prints_one_line_per_process_with_row_ranges():
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLE), "--local-demo"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    assert len(lines) == 2, run.stdout  # the processes' own logs stay in their files
+    assert lines[0].startswith("process 0: rows 0 to 999, inertia ")
+    assert lines[1].startswith("process 1: rows 1000 to 1999, inertia ")
