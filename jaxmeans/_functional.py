@@ -216,8 +216,8 @@ def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
       min_distance: smallest normalised distance below the chord that counts as a knee.
 
     Returns:
-      The k at the knee as a Python int, or None. Under ``jit``/``vmap``: an ``int32``
-      array holding the k, or 0 where there is no knee.
+      The k at the knee as a Python int, or None where there is no knee; under ``jit`` or
+      ``vmap``, an ``int32`` array holding the k, or 0 where there is no knee.
 
     Example:
       >>> import jaxmeans

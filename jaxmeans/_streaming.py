@@ -50,9 +50,19 @@ class MiniBatchKMeans(KMeansBase):
       n_init: seedings tried, or ``"auto"`` (1, or 3 for ``"random"``).
       reassignment_ratio: see above; 0 disables reassignment.
       random_state: None, an int, a NumPy generator; it draws the batches and seeds.
+      verbose: 1 prints each step's mean batch inertia and why the fit stopped.
+      compute_labels: after ``fit``, label every row of ``X`` and compute ``inertia_``
+        (one more pass over ``X``, a chunk at a time).
 
     Attributes:
-      cluster_centers_, labels_, inertia_, n_iter_, n_steps_, n_features_in_.
+      cluster_centers_: ``[n_clusters, n_features]`` centres (NumPy).
+      labels_: ``[n_samples] int32`` labels of the rows given to ``fit`` (with
+        ``compute_labels``), or of the last batch given to ``partial_fit``.
+      inertia_: weighted sum of squared distances of those rows to their centre.
+      n_iter_: passes over the data made by ``fit``: steps times ``batch_size`` over
+        ``n_samples``, rounded up.
+      n_steps_: mini-batch steps run.
+      n_features_in_: number of features seen in ``fit`` or the first ``partial_fit``.
 
     Example:
       >>> import numpy as np

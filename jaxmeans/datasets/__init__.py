@@ -51,6 +51,9 @@ def _bundled(name: str):
 def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) -> Table:
     """Read numeric columns of a CSV file with a header row.
 
+    A UTF-8 byte-order mark is ignored; columns with an empty name (the index column that
+    pandas' ``to_csv`` writes) are not taken unless named in ``columns``.
+
     Args:
       path: the file.
       columns: names of the columns to keep (a list, or one comma-separated string);
@@ -59,9 +62,6 @@ def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) ->
     Returns:
       :class:`Table` with ``data [n, c] float64`` and the column names.
 
-    A UTF-8 byte-order mark is ignored; columns with an empty name (the index column that
-    pandas' ``to_csv`` writes) are not taken unless named in ``columns``.
-
     Raises:
       FileNotFoundError: no such file.
       ValueError: an empty file, a header with no rows, a column name used twice, an unknown
@@ -69,10 +69,17 @@ def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) ->
         and column).
 
     Example:
-      >>> import jaxmeans.datasets as ds
-      >>> table = ds.load_csv(ds._bundled("kmeans_blobs.csv"), columns=["x", "y"])
-      >>> table.columns, table.data.shape
-      (['x', 'y'], (300, 2))
+      >>> import os
+      >>> import tempfile
+      >>> from jaxmeans.datasets import load_csv
+      >>> folder = tempfile.TemporaryDirectory()
+      >>> path = os.path.join(folder.name, "points.csv")
+      >>> with open(path, "w") as fh:
+      ...     _ = fh.write("ID,x,y\\n1,0.5,2.0\\n2,1.5,3.0\\n")
+      >>> table = load_csv(path, columns="x,y")
+      >>> table.columns, table.data.tolist()
+      (['x', 'y'], [[0.5, 2.0], [1.5, 3.0]])
+      >>> folder.cleanup()
     """
     path = os.fspath(path)
     with open(path, newline="", encoding="utf-8-sig") as fh:  # a BOM is not part of a name
