@@ -266,8 +266,10 @@ def assign(X: ArrayLike, centroids: ArrayLike) -> tuple[jax.Array, jax.Array]:
       ([0, 0, 1], [1.0, 9.0, 1.0])
     """
     X = _csr.check_sparse(X) if _csr.is_sparse(X) else v.check_data(X)
-    centroids = v.check_data(centroids, "centroids").astype(X.dtype)
+    centroids = v.check_data(centroids, "centroids")
     _check_same_features(X, centroids, "centroids")
+    dtype = v.float_dtype(np.result_type(X.dtype, centroids.dtype))
+    X, centroids = _cast(X, dtype), _cast(centroids, dtype)
     return _evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
 
 
@@ -292,10 +294,19 @@ def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:
     """
     X = _csr.check_sparse(X) if _csr.is_sparse(X) else v.check_data(X)
     Y = v.check_data(Y, "Y")
-    dtype = jnp.promote_types(X.dtype, Y.dtype)
     _check_same_features(X, Y, "Y")
-    X, Y = X.astype(dtype), Y.astype(dtype)
+    dtype = v.float_dtype(np.result_type(X.dtype, Y.dtype))
+    X, Y = _cast(X, dtype), _cast(Y, dtype)
     return _evaluate.sq_dists(X, Y, traced=v.any_traced(X, Y))
+
+
+def _cast(a, dtype):
+    """``a`` in the computation's dtype: on the host for NumPy (a float64 array asked for
+    float32 is rounded there, without JAX's truncation warning), on its device otherwise;
+    sparse matrices keep their own dtype (their values are cast block by block)."""
+    if _csr.is_sparse(a) or a.dtype == dtype:
+        return a
+    return a.astype(dtype) if isinstance(a, jax.Array) else np.asarray(a, dtype)
 
 
 def _check_same_features(X: jax.Array, other: jax.Array, name: str) -> None:

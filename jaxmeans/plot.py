@@ -85,6 +85,15 @@ def clusters(
 
     Returns:
       The Axes.
+
+    Example:
+      >>> import jaxmeans
+      >>> from jaxmeans import plot
+      >>> X = jaxmeans.datasets.load_blobs().data
+      >>> fit = jaxmeans.KMeans(3, random_state=0).fit(X)
+      >>> ax = plot.clusters(X, fit.labels_, fit.cluster_centers_, title="k = 3")
+      >>> ax.get_title(), len(ax.collections)  # points, then centroids
+      ('k = 3', 2)
     """
     X = _points(X, "X", 2)
     labels = None if labels is None else _labels(labels, len(X))
@@ -128,10 +137,22 @@ def clusters(
 def elbow(result, ax=None, *, title: str | None = "Elbow curve"):
     """Inertia against k from :func:`jaxmeans.elbow`, the knee marked.
 
-    With ``result.silhouette`` present it is drawn on a second y axis.
+    Args:
+      result: an :class:`jaxmeans.ElbowResult`. With ``result.silhouette`` present it is
+        drawn on a second y axis (right), under the inertia curve, and named in the legend.
+      ax: Axes to draw on (default: a new figure whose layout keeps the labels inside).
+      title: optional title.
 
     Returns:
       The Axes with the inertia curve.
+
+    Example:
+      >>> import jaxmeans
+      >>> from jaxmeans import plot
+      >>> X = jaxmeans.datasets.load_blobs().data
+      >>> ax = plot.elbow(jaxmeans.elbow(X, range(1, 11), key=0, scores=True))
+      >>> [text.get_text() for text in ax.get_legend().get_texts()]
+      ['inertia', 'knee: k = 3', 'silhouette (right axis)']
     """
     ks = np.asarray(getattr(result, "ks", None))
     inertia = np.asarray(getattr(result, "inertia", None))
@@ -203,6 +224,15 @@ def confusion_matrix(
 
     Returns:
       The Axes.
+
+    Example:
+      >>> import numpy as np
+      >>> from jaxmeans import metrics, plot
+      >>> truth, clusters = np.array([0, 0, 1, 1, 2]), np.array([2, 2, 0, 0, 1])
+      >>> cm = metrics.confusion_matrix(truth, metrics.match_labels(truth, clusters))
+      >>> ax = plot.confusion_matrix(cm, xlabel="cluster, matched to a class")
+      >>> cm.tolist(), ax.get_xlabel()
+      ([[2, 0, 0], [0, 2, 0], [0, 0, 1]], 'cluster, matched to a class')
     """
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.size == 0:
@@ -251,6 +281,15 @@ def clusters_3d(
 
     Returns:
       The 3-D Axes.
+
+    Example:
+      >>> from jaxmeans import plot
+      >>> from jaxmeans.datasets import load_iris
+      >>> iris = load_iris()
+      >>> ax = plot.clusters_3d(iris.data, iris.target, feature_names=iris.feature_names,
+      ...                       class_names=iris.target_names)
+      >>> sorted(text.get_text() for text in ax.texts)
+      ['setosa', 'versicolor', 'virginica']
     """
     X = _points(X, "X", 3)
     labels = _labels(labels, len(X))

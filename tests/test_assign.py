@@ -74,3 +74,18 @@ def test_assign_under_jit_and_vmap():
         labels, sq = jax.jit(lambda x: jaxmeans.assign(x, C))(Xs[i])
         np.testing.assert_array_equal(batched[0][i], labels)
         np.testing.assert_allclose(batched[1][i], sq, rtol=1e-5, atol=1e-6)
+
+
+def test_float64_numpy_data_with_float32_centres_warns_nothing():
+    # With 64-bit JAX off, the computation is float32; the rounding happens on the host,
+    # never through JAX's "float64 will be truncated" warning.
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    C = jnp.asarray(X[:4], jnp.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels, sq = jaxmeans.assign(X, C)
+        D = jaxmeans.pairwise_sq_dists(X, C)
+    assert sq.dtype == D.dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(labels), np.asarray(D).argmin(1))

@@ -103,6 +103,7 @@ def test_bounded_loop_in_float64():
     k=st.integers(2, 12),
     seed=st.integers(0, 2**16),
 )
+@pytest.mark.slow
 def test_bounded_labels_are_the_plain_loops_labels(n, d, k, seed):
     # Continuous random data: exact ties, which either loop may break by rounding, have
     # probability zero.
@@ -127,6 +128,7 @@ def test_large_k_fits_take_the_bounded_loop_and_match_scikit_learn():
     assert float(ours.inertia) == pytest.approx(sk.inertia_, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_bounded_restarts_are_the_single_runs(key):
     X = _blobs(2000, 32, 20, 9)
     k, n_init = 40, 3
@@ -137,6 +139,7 @@ def test_bounded_restarts_are_the_single_runs(key):
     assert float(best.inertia) == float(winner.inertia)
 
 
+@pytest.mark.slow
 def test_bounded_fit_prints_progress_when_verbose(capfd):
     X = _blobs(1000, 32, 10, 10)
     jaxmeans.KMeans(40, random_state=0, verbose=1).fit(X)

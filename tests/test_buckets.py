@@ -39,9 +39,9 @@ def _same_fit(bucketed, plain):
     [
         (37, 2, 3, "k-means++", False),
         (1001, 3, 5, "random", True),
-        (5003, 4, 12, "k-means++", False),
-        (20000, 5, 9, "k-means++", True),
-        (3000, 40, 40, "k-means++", False),  # the bounded loop
+        pytest.param(5003, 4, 12, "k-means++", False, marks=pytest.mark.slow),
+        pytest.param(20000, 5, 9, "k-means++", True, marks=pytest.mark.slow),
+        pytest.param(3000, 40, 40, "k-means++", False, marks=pytest.mark.slow),  # bounded
     ],
 )
 def test_bucketed_fit_equals_the_unpadded_fit(n, d, k, init, weighted, key):
@@ -54,6 +54,7 @@ def test_bucketed_fit_equals_the_unpadded_fit(n, d, k, init, weighted, key):
     assert np.asarray(bucketed.labels).max() < k
 
 
+@pytest.mark.slow
 def test_bucketed_elbow_equals_the_unpadded_elbow(key):
     X = _data(3001, 3, 4, 1)
     sweep = lambda X: jaxmeans.elbow(X, [1, 3, 5, 6], key=key, n_init=2)  # noqa: E731
@@ -161,6 +162,7 @@ def test_fast_compile_only_for_small_programs_on_cpu():
     assert fit.options(tuning_for("gpu"), 1, 1) is None
 
 
+@pytest.mark.slow
 def test_inside_jit_and_vmap_no_bucket_and_the_same_result(blobs, key):
     eager = jaxmeans.kmeans(blobs, 4, key=key)
     jitted = jax.jit(lambda X: jaxmeans.kmeans(X, 4, key=key))(blobs)

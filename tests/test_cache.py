@@ -63,6 +63,7 @@ def test_second_process_loads_instead_of_compiling(tmp_path):
     assert second["labels"] == first["labels"] and second["inertia"] == first["inertia"]
 
 
+@pytest.mark.slow
 def test_damaged_and_foreign_entries_are_compiled_again(tmp_path):
     folder = tmp_path / "cache"
     first = _fit(tmp_path, folder)
@@ -77,6 +78,7 @@ def test_damaged_and_foreign_entries_are_compiled_again(tmp_path):
     assert _fit(tmp_path, folder)["compiles"] == 0  # rewritten whole
 
 
+@pytest.mark.slow
 def test_garbage_entry_is_ignored(tmp_path):
     folder = tmp_path / "cache"
     first = _fit(tmp_path, folder)
@@ -85,6 +87,7 @@ def test_garbage_entry_is_ignored(tmp_path):
     assert _fit(tmp_path, folder)["labels"] == first["labels"]
 
 
+@pytest.mark.slow
 def test_unwritable_folder_still_fits(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -119,6 +122,7 @@ def test_two_processes_filling_the_cache_at_once(tmp_path):
     assert _fit(tmp_path, folder)["compiles"] == 0
 
 
+@pytest.mark.slow
 def test_turning_the_cache_off_writes_nothing(tmp_path):
     off = _fit(tmp_path, "")
     assert off["cache"] is None

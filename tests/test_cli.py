@@ -83,6 +83,7 @@ def test_elbow_piped_prints_only_its_table_and_knee(tmp_path):
     assert png.stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_elbow_progress_and_quiet():
     run = jaxmeans_cli("elbow", BLOBS, "--columns", "x,y", "--k-max", 4, "--progress")
     assert run.returncode == 0, run.stderr
@@ -129,6 +130,7 @@ def test_every_option_has_help_with_its_default():
             )
 
 
+@pytest.mark.slow
 def test_fit_plots_principal_components_or_named_columns(tmp_path):
     from jaxmeans.datasets import _bundled
 
@@ -274,6 +276,7 @@ def test_a_bad_argument_writes_nothing_and_keeps_existing_files(tmp_path):
     assert same.returncode == 2 and "name the same file" in same.stderr
 
 
+@pytest.mark.slow
 def test_read_only_files_and_symlinks_are_respected(tmp_path):
     locked = tmp_path / "locked.csv"
     locked.write_text("old\n")
@@ -318,6 +321,7 @@ def test_huge_seed_is_a_clear_error():
     assert run.returncode == 2 and "key (=1180591620717411303424)" in run.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_with_one_line_and_no_output(tmp_path):
     import signal
     import time

@@ -57,6 +57,7 @@ def test_init_array_gives_each_k_its_first_rows(blobs):
         assert int(sweep.n_iter[i]) == int(single.n_iter)
 
 
+@pytest.mark.slow
 def test_one_compilation_serves_any_ks_of_the_same_length_and_bucket(blobs):
     jaxmeans.elbow(blobs, [1, 2, 3, 7])
     with count_compiles() as compiles:
@@ -69,6 +70,7 @@ def test_one_compilation_serves_any_ks_of_the_same_length_and_bucket(blobs):
     assert len(compiles) == 1
 
 
+@pytest.mark.slow
 def test_vmap_over_datasets_matches_a_loop(key):
     rng = np.random.default_rng(1)
     batch = rng.normal(size=(3, 150, 2)).astype(np.float32)
@@ -150,6 +152,7 @@ def test_find_knee_validates():
         jaxmeans.find_knee([1, 2, 3], [1.0, np.nan, 2.0])
 
 
+@pytest.mark.slow
 def test_result_has_one_pytree_structure_eager_and_under_jit(blobs, key):
     eager = jaxmeans.elbow(blobs, [1, 2, 3], key=key)
     flat = jaxmeans.elbow(blobs[:, :1] * 0 + 1, [1, 2, 3], key=key)  # no knee at all

@@ -46,6 +46,7 @@ _SKLEARN_CHECK_NOTES = [
 ]
 
 
+@pytest.mark.slow
 @_SKLEARN_CHECK_NOTES[0]
 @_SKLEARN_CHECK_NOTES[1]
 def test_scikit_learn_check_estimator():

@@ -24,6 +24,7 @@ def test_default_trials_follow_scikit_learn():
     assert [default_n_local_trials(k) for k in (1, 2, 3, 8, 1024)] == [2, 2, 3, 4, 8]
 
 
+@pytest.mark.slow
 def test_prefix_stable_in_k_for_fixed_trials(blobs, key):
     _, long = jaxmeans.kmeans_plusplus(key, blobs, 9, n_local_trials=3)
     for k in (1, 4, 8):

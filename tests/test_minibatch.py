@@ -36,6 +36,7 @@ class RowReader:
         return rows
 
 
+@pytest.mark.slow
 def test_partial_fit_over_memory_mapped_chunks_is_within_5_percent_of_kmeans(blobs12, blobs12_file):
     full = jaxmeans.kmeans(blobs12, 12, key=0, n_init=3)
     data = np.load(blobs12_file, mmap_mode="r")
@@ -81,6 +82,7 @@ def test_steps_equal_scikit_learn_from_the_same_start(blobs12, weighted):
     assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_tiny_clusters_are_reassigned(blobs12):
     init = blobs12[:12].copy()
     init[0] = 1e4  # a centre no point will ever choose
@@ -161,6 +163,7 @@ _SKLEARN_CHECK_NOTES = [
 ]
 
 
+@pytest.mark.slow
 @_SKLEARN_CHECK_NOTES[0]
 @_SKLEARN_CHECK_NOTES[1]
 def test_scikit_learn_check_estimator():

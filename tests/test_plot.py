@@ -114,6 +114,7 @@ def test_clusters_3d_uses_the_chosen_columns():
     assert sorted(t.get_text() for t in ax.texts) == ["setosa", "versicolor", "virginica"]
 
 
+@pytest.mark.slow
 def test_demo_names_the_species_on_both_3d_panels_and_says_clusters_were_matched(tmp_path):
     import matplotlib.image
 
