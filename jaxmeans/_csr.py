@@ -90,7 +90,8 @@ def blocked(csr, w, k_rows: int, dtype, scale: float) -> SparseRows:
     values = (csr.data * scale).astype(dtype, copy=False)
     cols = np.zeros((n_blocks, nnz), np.int32)
     vals = np.zeros((n_blocks, nnz), dtype)
-    local = np.zeros((n_blocks, nnz), np.int32)
+    # Padding values (0) sit on each block's last row, so rows stay sorted within a block.
+    local = np.full((n_blocks, nnz), rows - 1, np.int32)
     for b in range(len(bounds) - 1):  # slice copies: memory speed
         lo, hi = bounds[b], bounds[b + 1]
         cols[b, : hi - lo] = csr.indices[lo:hi]

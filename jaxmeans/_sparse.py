@@ -29,7 +29,8 @@ class SparseRows(NamedTuple):
     Attributes:
       cols: ``[n_blocks, nnz] int32`` column of each stored value (padding: 0).
       vals: ``[n_blocks, nnz]`` the values (padding: 0).
-      local: ``[n_blocks, nnz] int32`` row of each value within its block (padding: 0).
+      local: ``[n_blocks, nnz] int32`` row of each value within its block, sorted
+        (padding: the block's last row, with value 0).
       x_sq: ``[n_blocks, rows]`` squared norms of the rows (padding rows: 0).
       w: ``[n_blocks, rows]`` weights (padding rows: 0).
     """
@@ -56,7 +57,9 @@ class SparseProblem(NamedTuple):
 
 def _dots(cols, vals, local, CT, rows: int):
     """``[rows, m]`` products of one block's rows with the columns of ``CT`` ``[d, m]``."""
-    return jax.ops.segment_sum(vals[:, None] * CT[cols], local, num_segments=rows)
+    return jax.ops.segment_sum(
+        vals[:, None] * CT[cols], local, num_segments=rows, indices_are_sorted=True
+    )
 
 
 def sq_dists_to(data: SparseRows, C: jax.Array, c_sq: jax.Array) -> jax.Array:
