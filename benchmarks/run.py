@@ -7,6 +7,9 @@ Rows:
   Lloyd iterations (tol=0); jaxmeans is timed warm, its compilation reported apart;
 - sparse: a TF-IDF-like CSR matrix (100k x 20k, 0.5% stored, k=20), from the same
   centroids for the same iterations (``benchmarks/sparse_text.py``);
+- gap: jaxmeans.gap_statistic (20,000 x 8, ks 1..10, 10 reference sets: 110 problems in
+  one program) against scikit-learn fitting the same 110 problems in a loop
+  (``benchmarks/gap.py``);
 - sweep: jaxmeans.elbow(ks=1..10, n_init=3) against scikit-learn's loop over k;
 - gemm: NumPy float32 GEMM GFLOP/s, this machine's ceiling for the distance step;
 - cold: a fresh process doing ``import jaxmeans`` and ``KMeans(3).fit(iris)``, whole, with
@@ -228,7 +231,7 @@ def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations")
     parser.add_argument("--json", help="write the rows to this file")
-    parser.add_argument("--cases", default="gemm,fit,sparse,sweep,cold,ttr")
+    parser.add_argument("--cases", default="gemm,fit,sparse,sweep,gap,cold,ttr")
     parser.add_argument("--ttr-repeats", type=int, default=3, help="fresh processes per tool")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply every n by this (to test the script)"
@@ -257,6 +260,11 @@ def main(argv=None) -> list[dict]:
         print(json.dumps(rows[-1]), flush=True)
     if "sweep" in cases:
         rows.append(sweep_row(2 * repeats + 1, n=max(int(100_000 * args.scale), 100)))
+        print(json.dumps(rows[-1]), flush=True)
+    if "gap" in cases:
+        import gap
+
+        rows.append(gap.gap_row(3, n=max(int(20_000 * args.scale), 200)))
         print(json.dumps(rows[-1]), flush=True)
     if "cold" in cases:
         rows.append(cold_row(repeats))

@@ -14,7 +14,7 @@ import json
 import re
 
 START, END = "<!-- cpu-table:start -->", "<!-- cpu-table:end -->"
-TARGETS = {"fit": 1.0, "sparse": 1.0, "sweep": 2.0}
+TARGETS = {"fit": 1.0, "sparse": 1.0, "sweep": 2.0, "gap": 5.0}
 
 
 def _s(seconds: float) -> str:
@@ -28,6 +28,11 @@ def _case(row: dict) -> str:
         return (
             f"sparse fit, TF-IDF-like CSR ({row['n']:,}, {row['d']:,}, {row['k']}), "
             f"{row['nnz'] / (row['n'] * row['d']):.1%} stored, {row['iterations']} iterations"
+        )
+    if row["kind"] == "gap":
+        return (
+            f"gap statistic ({row['n']:,}, 8), ks 1..10, {row['problems'] // 10 - 1} "
+            f"reference sets: {row['problems']} fits, warm"
         )
     return row["case"].replace("sweep", "elbow sweep", 1)
 

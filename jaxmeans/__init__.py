@@ -9,11 +9,14 @@ Public API (everything else is private):
 - :func:`elbow` — k-means for many k in one vmapped program, with the knee;
   :class:`ElbowResult`.
 - :func:`find_knee` — the Kneedle knee of any decreasing convex curve.
+- :func:`gap_statistic` — Tibshirani's gap statistic for many k in one program;
+  :class:`GapResult`.
 - :mod:`metrics` — silhouette, Calinski-Harabasz and Davies-Bouldin scores.
 - :class:`KMeans` — the scikit-learn-style estimator.
 - :class:`MiniBatchKMeans` — mini-batch k-means for data read a batch at a time.
 - :mod:`datasets` — the tutorial's blobs, iris, ``make_blobs`` and a CSV reader.
-- :mod:`plot` — clusters, elbow curves, confusion matrices, 3-D views (matplotlib).
+- :mod:`plot` — clusters, elbow curves, the gap statistic, confusion matrices, 3-D views
+  (matplotlib).
 - :func:`cache_dir`, :func:`set_cache_dir` — where compiled programs are kept across
   processes (``JAXMEANS_CACHE_DIR``), or turn that off.
 """
@@ -30,6 +33,8 @@ from ._functional import find_knee as find_knee
 from ._functional import kmeans as kmeans
 from ._functional import kmeans_plusplus as kmeans_plusplus
 from ._functional import pairwise_sq_dists as pairwise_sq_dists
+from ._gap import GapResult as GapResult
+from ._gap import gap_statistic as gap_statistic
 from ._problem import KMeansResult as KMeansResult
 from ._streaming import MiniBatchKMeans as MiniBatchKMeans
 from ._sweep import ElbowResult as ElbowResult
@@ -38,6 +43,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ElbowResult",
+    "GapResult",
     "KMeans",
     "KMeansResult",
     "MiniBatchKMeans",
@@ -46,6 +52,7 @@ __all__ = [
     "datasets",
     "elbow",
     "find_knee",
+    "gap_statistic",
     "kmeans",
     "kmeans_plusplus",
     "metrics",

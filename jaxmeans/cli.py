@@ -207,8 +207,14 @@ def _elbow(args) -> int:
         print(f"{k:>3}  {float(result.inertia[i]):>16{inertia_format}}  {shown:>10}")
     knee = int(result.knee) or None
     print(f"knee: {knee if knee is not None else 'none found'}")
+    gap = None
+    if args.gap:
+        gap = jaxmeans.gap_statistic(X, ks, n_refs=args.n_refs, key=args.seed, n_init=args.n_init)
+        _print_gap(gap, rows)
     if args.json:
         payload = {"file": args.file, "knee": knee, "curve": rows}
+        if gap is not None:
+            payload["gap_k_best"] = int(gap.k_best)
         with atomic_write(args.json, "w", "--json") as fh:
             json.dump(payload, fh, indent=2, allow_nan=False)
         print(f"wrote {args.json}")
@@ -216,9 +222,27 @@ def _elbow(args) -> int:
         _use_agg()
         from . import plot
 
-        save_figure(plot.elbow(result).figure, args.plot, "--plot")
+        if gap is None:
+            figure = plot.elbow(result).figure
+        else:  # the elbow and the gap side by side
+            import matplotlib.pyplot as plt
+
+            figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
+            plot.elbow(result, ax=left)
+            plot.gap(gap, ax=right)
+        save_figure(figure, args.plot, "--plot")
         print(f"wrote plot to {args.plot}")
     return 0
+
+
+def _print_gap(gap, rows) -> None:
+    """The gap table (and each row of the JSON curve gains its gap and standard error)."""
+    values, se = np.asarray(gap.gap, np.float64), np.asarray(gap.gap_se, np.float64)
+    print(f"{'k':>3}  {'gap':>10}  {'gap_se':>10}")
+    for row, g, e in zip(rows, values, se, strict=True):
+        row["gap"], row["gap_se"] = float(g), float(e)
+        print(f"{row['k']:>3}  {g:>10.4f}  {e:>10.4f}")
+    print(f"gap statistic: k = {int(gap.k_best)}")
 
 
 # -- demo ----------------------------------------------------------------------------------
@@ -293,6 +317,15 @@ def build_parser() -> argparse.ArgumentParser:
     elbow.add_argument("--plot", help="save the elbow curve to this picture (default: no picture)")
     elbow.add_argument(
         "--json", help="write the curve and the knee to this JSON file (default: not written)"
+    )
+    elbow.add_argument(
+        "--gap",
+        action="store_true",
+        help="also compute the gap statistic (Tibshirani et al.) and the k it picks; "
+        "with --plot, drawn beside the elbow (default: off)",
+    )
+    elbow.add_argument(
+        "--n-refs", type=int, default=10, help="reference sets of the gap statistic (default: 10)"
     )
     shown = elbow.add_mutually_exclusive_group()
     shown.add_argument(

@@ -202,6 +202,51 @@ def elbow(result, ax=None, *, title: str | None = "Elbow curve"):
     return ax
 
 
+def gap(result, ax=None, *, title: str | None = "Gap statistic"):
+    """The gap statistic against k from :func:`jaxmeans.gap_statistic`, with its error bars
+    (``gap_se``) and the chosen k marked.
+
+    Args:
+      result: a :class:`jaxmeans.GapResult`.
+      ax: Axes to draw on (default: a new figure whose layout keeps the labels inside).
+      title: optional title.
+
+    Returns:
+      The Axes.
+
+    Example:
+      >>> import jaxmeans
+      >>> from jaxmeans import plot
+      >>> X = jaxmeans.datasets.load_blobs().data
+      >>> ax = plot.gap(jaxmeans.gap_statistic(X, range(1, 8), n_refs=5, key=0))
+      >>> [text.get_text() for text in ax.get_legend().get_texts()]
+      ['gap +- one standard error', 'chosen: k = 3']
+    """
+    ks = np.asarray(getattr(result, "ks", None))
+    values = np.asarray(getattr(result, "gap", None))
+    se = np.asarray(getattr(result, "gap_se", None))
+    if ks.ndim != 1 or values.shape != ks.shape or se.shape != ks.shape or ks.size == 0:
+        raise TypeError("result must be a jaxmeans.GapResult (ks, gap and gap_se of one length)")
+    ax = _axes(ax)
+    bars = ax.errorbar(
+        ks, values, yerr=se, marker="o", linewidth=2, capsize=4, color="mediumblue",
+        label="gap +- one standard error",
+    )  # fmt: skip
+    best = int(result.k_best)
+    ax.axvline(best, color="crimson", linestyle="--", linewidth=1.5)
+    chosen = ax.scatter(
+        [best], [values[list(ks).index(best)]], s=250, facecolors="none", edgecolors="crimson",
+        linewidths=2, zorder=3, label=f"chosen: k = {best}",
+    )  # fmt: skip
+    ax.set_xlabel("Number of clusters k", fontsize=14)
+    ax.set_ylabel("Gap (reference minus data, log inertia)", fontsize=12)
+    ax.set_xticks(ks)
+    ax.legend([bars, chosen], [bars.get_label(), chosen.get_label()], loc="lower right")
+    if title:
+        ax.set_title(title, fontsize=14)
+    return ax
+
+
 def confusion_matrix(
     cm,
     ax=None,

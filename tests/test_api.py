@@ -7,6 +7,7 @@ import jaxmeans
 def test_every_public_name_is_exported_and_documented():
     expected = {
         "ElbowResult",
+        "GapResult",
         "KMeans",
         "KMeansResult",
         "MiniBatchKMeans",
@@ -15,6 +16,7 @@ def test_every_public_name_is_exported_and_documented():
         "datasets",
         "elbow",
         "find_knee",
+        "gap_statistic",
         "kmeans",
         "kmeans_plusplus",
         "metrics",

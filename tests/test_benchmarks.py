@@ -39,11 +39,11 @@ def run_rows(tmp_path_factory):
 def test_run_writes_every_documented_row(run_rows):
     kinds = [row["kind"] for row in run_rows]
     assert kinds == [
-        "gemm", "fit", "fit", "fit", "fit", "sparse", "sweep", "cold", "ttr", "ttr", "ttr"
+        "gemm", "fit", "fit", "fit", "fit", "sparse", "sweep", "gap", "cold", "ttr", "ttr", "ttr"
     ]  # fmt: skip
     for row in run_rows:
         assert row["machine"]
-        if row["kind"] in ("fit", "sparse", "sweep"):
+        if row["kind"] in ("fit", "sparse", "sweep", "gap"):
             assert row["case"] and row["jaxmeans_s"] > 0 and row["sklearn_s"] > 0
             assert row["ratio"] == pytest.approx(row["sklearn_s"] / row["jaxmeans_s"], rel=0.01)
         if row["kind"] in ("fit", "sparse"):
@@ -53,6 +53,8 @@ def test_run_writes_every_documented_row(run_rows):
             assert row["labels_equal_fraction"] > 0.99
         if row["kind"] == "fit":
             assert row["sklearn_elkan_s"] > 0
+        if row["kind"] == "gap":
+            assert row["problems"] == 110 and row["jaxmeans_first_s"] > 0
         if row["kind"] == "sparse":
             assert 0.004 < row["nnz"] / (row["n"] * row["d"]) < 0.006
         if row["kind"] == "ttr":

@@ -346,3 +346,22 @@ def test_ctrl_c_exits_130_with_one_line_and_no_output(tmp_path):
     assert not out.exists() and not [
         p for p in tmp_path.iterdir() if p.name.startswith(".jaxmeans-")
     ]
+
+
+@pytest.mark.slow
+def test_elbow_gap_prints_and_writes_the_gap_statistic(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [12.0, 0.0], [0.0, 12.0]])
+    X = np.concatenate([c + rng.normal(size=(80, 2)) for c in centres])
+    data = tmp_path / "three.csv"
+    data.write_text("x,y\n" + "\n".join(f"{a},{b}" for a, b in X) + "\n")
+    js, png = tmp_path / "g.json", tmp_path / "g.png"
+    run = jaxmeans_cli(
+        "elbow", data, "--k-max", 6, "--gap", "--n-refs", 8, "--json", js, "--plot", png
+    )
+    assert run.returncode == 0, run.stderr
+    assert "gap statistic: k = 3" in run.stdout
+    payload = json.loads(js.read_text())
+    assert payload["gap_k_best"] == 3
+    assert all({"gap", "gap_se"} <= set(row) for row in payload["curve"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
