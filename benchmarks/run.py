@@ -7,6 +7,8 @@ Rows:
   Lloyd iterations (tol=0); jaxmeans is timed warm, its compilation reported apart;
 - sparse: a TF-IDF-like CSR matrix (100k x 20k, 0.5% stored, k=20), from the same
   centroids for the same iterations (``benchmarks/sparse_text.py``);
+- cosine: spherical k-means on 1M x 384 embedding-like rows, k=100, against scikit-learn on
+  normalised rows and faiss-cpu's spherical k-means (``benchmarks/cosine.py``);
 - gap: jaxmeans.gap_statistic (20,000 x 8, ks 1..10, 10 reference sets: 110 problems in
   one program) against scikit-learn fitting the same 110 problems in a loop
   (``benchmarks/gap.py``);
@@ -231,7 +233,7 @@ def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations")
     parser.add_argument("--json", help="write the rows to this file")
-    parser.add_argument("--cases", default="gemm,fit,sparse,sweep,gap,cold,ttr")
+    parser.add_argument("--cases", default="gemm,fit,sparse,cosine,sweep,gap,cold,ttr")
     parser.add_argument("--ttr-repeats", type=int, default=3, help="fresh processes per tool")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply every n by this (to test the script)"
@@ -257,6 +259,11 @@ def main(argv=None) -> list[dict]:
 
         n_sparse = max(int(100_000 * args.scale), 1000)
         rows.append(sparse_text.sparse_row(repeats, n=n_sparse, iters=iters))
+        print(json.dumps(rows[-1]), flush=True)
+    if "cosine" in cases:
+        import cosine
+
+        rows.append(cosine.cosine_row(3, n=max(int(1_000_000 * args.scale), 1000), iters=iters))
         print(json.dumps(rows[-1]), flush=True)
     if "sweep" in cases:
         rows.append(sweep_row(2 * repeats + 1, n=max(int(100_000 * args.scale), 100)))

@@ -20,6 +20,7 @@ import numpy as np
 from . import _csr, _evaluate
 from . import _validation as v
 from ._buckets import tiny
+from ._metric import unit_rows
 from ._tuning import tuning_of
 
 
@@ -277,11 +278,20 @@ class KMeansBase:
         """Fit and return the labels of ``X``."""
         return self.fit(X, sample_weight=sample_weight).labels_
 
+    def _cosine(self) -> bool:
+        return getattr(self, "metric", "euclidean") == "cosine"
+
     def _assign(self, X):
-        """``(labels, sq_dists)`` of checked ``X`` against the centres, as NumPy arrays, in
-        the precision of the fit."""
+        """``(labels, distances)`` of checked ``X`` against the centres, as NumPy arrays, in
+        the precision of the fit: squared Euclidean distances, or with ``metric="cosine"``
+        cosine distances ``1 - cos`` (half the squared distance between unit rows)."""
         with precision_of(self.cluster_centers_.dtype):
-            return _evaluate.assign(X, self.cluster_centers_, traced=False, host=True)
+            if not self._cosine():
+                return _evaluate.assign(X, self.cluster_centers_, traced=False, host=True)
+            labels, sq = _evaluate.assign(
+                unit_rows(X), self.cluster_centers_, traced=False, host=True
+            )
+            return labels, sq / 2
 
     def predict(self, X) -> np.ndarray:
         """Index of the nearest centre for each row of ``X``, ``[n] int32``."""
@@ -290,11 +300,14 @@ class KMeansBase:
 
     def transform(self, X):
         """Euclidean distances of each row of ``X`` to each centre, ``[n, n_clusters]``, in
-        the precision of the fit (a DataFrame after ``set_output(transform="pandas")``)."""
+        the precision of the fit (a DataFrame after ``set_output(transform="pandas")``);
+        with ``metric="cosine"`` cosine distances ``1 - cos(x, c)``."""
         data = self._validate_X(X)
+        cosine = self._cosine()
         with precision_of(self.cluster_centers_.dtype):
+            data = unit_rows(data) if cosine else data
             sq = _evaluate.sq_dists(data, self.cluster_centers_, traced=False, host=True)
-        return self._wrap_output(np.sqrt(sq), X)
+        return self._wrap_output(sq / 2 if cosine else np.sqrt(sq), X)
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fit, then the distances of ``X`` to the centres."""
@@ -346,7 +359,8 @@ class KMeansBase:
         return pandas.DataFrame(out, columns=columns, index=getattr(X, "index", None))
 
     def score(self, X, y=None, sample_weight=None) -> float:
-        """Opposite of the (weighted) inertia of ``X`` against the fitted centres."""
+        """Opposite of the (weighted) inertia of ``X`` against the fitted centres (with
+        ``metric="cosine"``, of ``sum w * (1 - cos)``)."""
         X = self._validate_X(X)
         w = v.check_sample_weight(sample_weight, X.shape[0], X.dtype)
         _, sq = self._assign(X)

@@ -134,7 +134,7 @@ def lloyd_bounded(
         strict = ~first & ~jnp.any((labels != s.labels) & real)
         sums, counts = block_sums(data, labels, k)
         relocate = relocation(data, s.centroids, labels, active, lanes=False, batched=False)
-        new, shift, energy = update(s.centroids, active, sums, counts, relocate)
+        new, shift, energy = update(s.centroids, active, sums, counts, relocate, unit=data.unit)
         moved = jnp.sqrt(sq_norms(new - s.centroids))
         if verbose:
             report(s.n_iter, base + energy, strict, shift, tol_abs)

@@ -41,6 +41,10 @@ class KMeans(KMeansBase):
       algorithm: ``"lloyd"`` or ``"elkan"``; both give Lloyd's iterations (scikit-learn's
         Elkan gives the same ones, with bounds). jaxmeans uses Hamerly's bounds where they
         pay, whichever is named.
+      metric: ``"euclidean"`` (scikit-learn's k-means), or ``"cosine"``: spherical
+        k-means (see :func:`jaxmeans.kmeans`); then ``cluster_centers_`` have unit length,
+        ``inertia_`` and ``score`` use ``1 - cos``, and ``transform`` gives cosine
+        distances.
 
     Attributes:
       cluster_centers_: ``[n_clusters, n_features]`` centroids (NumPy).
@@ -73,6 +77,7 @@ class KMeans(KMeansBase):
         random_state=None,
         copy_x=True,
         algorithm="lloyd",
+        metric="euclidean",
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -83,6 +88,7 @@ class KMeans(KMeansBase):
         self.random_state = random_state
         self.copy_x = copy_x
         self.algorithm = algorithm
+        self.metric = metric
 
     def fit(self, X, y=None, sample_weight=None) -> KMeans:
         """Compute the clustering of ``X`` ``[n_samples, n_features]``; ``y`` is ignored."""
@@ -110,6 +116,7 @@ class KMeans(KMeansBase):
                 sample_weight=sample_weight,
                 k_name="n_clusters",
                 caller=type(self).__name__,
+                metric=self.metric,
             )
             if callable(self.init):
                 result, spec = self._fit_callable(data, n_init, bool(verbose), common)

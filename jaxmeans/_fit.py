@@ -105,7 +105,7 @@ def fit_program(problem: Problem, *, plan: Plan, tuning: Tuning, verbose: bool =
     """
     X, w = problem.X, problem.w
     lanes = 1 if tuning.bounded(plan.k, X.shape[1]) else plan.n_init
-    data = prepare(X, w, n=problem.n, k=plan.k, tuning=tuning, lanes=lanes)
+    data = prepare(X, w, n=problem.n, k=plan.k, tuning=tuning, lanes=lanes, unit=plan.spherical)
     tol_abs = problem.tol * variance(data)
     return restarts(data, problem, tol_abs, plan=plan, tuning=tuning, verbose=verbose)
 

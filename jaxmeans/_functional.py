@@ -12,6 +12,7 @@ from jax.typing import ArrayLike
 from . import _csr, _evaluate, _run
 from . import _validation as v
 from ._init import default_n_local_trials, kmeans_plusplus_program
+from ._metric import check_metric, unit_rows
 from ._problem import KMeansResult
 from ._spec import specify
 from ._sweep import ElbowResult, knee_index
@@ -29,6 +30,7 @@ def kmeans(
     tol: float | ArrayLike = 1e-4,
     sample_weight: ArrayLike | None = None,
     mesh: Mesh | None = None,
+    metric: str = "euclidean",
 ) -> KMeansResult:
     """Cluster ``X`` into ``k`` groups with Lloyd's algorithm (scikit-learn's semantics).
 
@@ -64,10 +66,16 @@ def kmeans(
         sums and weights (``[k, d] + [k]``) and one flag between devices. With an
         ``init`` array the result equals the single-device fit; k-means++ and ``"random"``
         draw from the same distribution, but not the same rows, as on one device.
+      metric: ``"euclidean"``, or ``"cosine"`` for spherical k-means (Dhillon & Modha):
+        rows are scaled to unit length (a row of zeros is a ValueError naming it), each
+        point goes to the centroid of largest cosine, each centroid is the normalised
+        weighted mean of its points, k-means++ seeds on the cosine distance, and
+        ``inertia`` is ``sum w * (1 - cos(x, c))``. Scaling rows by positive numbers
+        changes nothing. ``init`` arrays are normalised too.
 
     Returns:
-      :class:`KMeansResult` with ``centroids [k, d]``, ``labels [n] int32``, ``inertia []``,
-      ``n_iter [] int32`` and ``converged [] bool``.
+      :class:`KMeansResult` with ``centroids [k, d]`` (unit rows for ``"cosine"``),
+      ``labels [n] int32``, ``inertia []``, ``n_iter [] int32`` and ``converged [] bool``.
 
     Raises:
       TypeError: non-numeric ``X``, ``init`` or ``sample_weight``; non-int ``k``,
@@ -87,7 +95,7 @@ def kmeans(
       >>> float(result.inertia)
       1.0
     """
-    how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol)
+    how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol, metric=metric)
     spec = specify(X, k=k, sample_weight=sample_weight, mesh=mesh, **how)
     return _run.fit(spec)
 
@@ -151,6 +159,7 @@ def elbow(
     sample_weight: ArrayLike | None = None,
     scores: bool = False,
     progress: bool = False,
+    metric: str = "euclidean",
 ) -> ElbowResult:
     """k-means for every k of ``ks`` in one jitted program, and the knee of the curve.
 
@@ -167,6 +176,9 @@ def elbow(
         start the fit for each k.
       scores: also compute the mean silhouette for each k
         (:func:`jaxmeans.metrics.silhouette_score`; O(n^2 d) work per k).
+      metric: ``"euclidean"`` or ``"cosine"`` (see :func:`kmeans`); with ``"cosine"`` the
+        inertia is the cosine objective and the silhouette uses Euclidean distances
+        between the unit rows.
       progress: show the fits as they stop, on stderr: one line rewritten in place on a
         terminal ("elbow: 12/30 fits done (k=5 restart 2: converged after 7 iterations)"),
         a line per fit elsewhere. Results do not change.
@@ -191,7 +203,7 @@ def elbow(
       >>> bool(np.all(np.diff(result.inertia) <= 0))
       True
     """
-    how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol)
+    how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol, metric=metric)
     spec = specify(X, ks=ks, sample_weight=sample_weight, caller="elbow", **how)
     ks, inertia, centroids, labels, n_iter, converged = _run.sweep(spec, progress=progress)
     silhouette = None
@@ -244,7 +256,9 @@ def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
     return (int(knee) or None) if v.is_concrete(knee) else knee
 
 
-def assign(X: ArrayLike, centroids: ArrayLike) -> tuple[jax.Array, jax.Array]:
+def assign(
+    X: ArrayLike, centroids: ArrayLike, *, metric: str = "euclidean"
+) -> tuple[jax.Array, jax.Array]:
     """Index of, and squared distance to, the nearest centroid for every row of ``X``.
 
     Works in row blocks, so memory is O(block x k) rather than O(n x k). Ties go to the
@@ -253,9 +267,13 @@ def assign(X: ArrayLike, centroids: ArrayLike) -> tuple[jax.Array, jax.Array]:
     Args:
       X: ``[n, d]`` points.
       centroids: ``[k, d]`` centres.
+      metric: ``"euclidean"``, or ``"cosine"``: the centroid of largest cosine, and the
+        cosine distance ``1 - cos`` instead of the squared distance (rows of zeros in
+        ``X`` or ``centroids`` are a ValueError).
 
     Returns:
-      ``(labels [n] int32, sq_dists [n])``, squared distances clamped at 0.
+      ``(labels [n] int32, sq_dists [n])``, squared distances clamped at 0 (cosine
+      distances with ``metric="cosine"``).
 
     Example:
       >>> import jax.numpy as jnp
@@ -270,6 +288,10 @@ def assign(X: ArrayLike, centroids: ArrayLike) -> tuple[jax.Array, jax.Array]:
     _check_same_features(X, centroids, "centroids")
     dtype = v.float_dtype(np.result_type(X.dtype, centroids.dtype))
     X, centroids = _cast(X, dtype), _cast(centroids, dtype)
+    if check_metric(metric) == "cosine":
+        X, centroids = unit_rows(X), unit_rows(centroids, "centroids")
+        labels, sq = _evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
+        return labels, sq / 2
     return _evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
 
 

@@ -179,7 +179,7 @@ def relocation(data: Data, centroids, labels, active, *, lanes: bool, batched: b
     return run
 
 
-def update(centroids, active, sums, counts, relocate):
+def update(centroids, active, sums, counts, relocate, unit: bool = False):
     """The update that ends a Lloyd iteration, for one fit (``[k, d]``) or a batch of fits
     (``[b, k, d]``): relocate empty clusters, then move each centroid to its cluster's
     weighted mean (a cluster with no weight stays put).
@@ -188,6 +188,8 @@ def update(centroids, active, sums, counts, relocate):
       sums, counts: per-cluster weighted sums ``[..., k, d]`` and weights ``[..., k]`` of the
         assignment to ``centroids``.
       relocate: from :func:`relocation`.
+      unit: cosine k-means (static): each new centroid is the direction of its cluster's
+        weighted mean (normalised; a zero mean keeps the old centroid).
 
     Returns:
       ``(new_centroids, shift, energy)``: ``shift`` the sum of squared centroid moves and
@@ -201,6 +203,9 @@ def update(centroids, active, sums, counts, relocate):
     filled = counts > 0
     safe = jnp.where(filled, counts, 1.0)
     new = jnp.where(filled[..., None], sums / safe[..., None], centroids)
+    if unit:
+        norm = jnp.sqrt(jnp.sum(new * new, axis=-1, keepdims=True))
+        new = jnp.where(norm > 0, new / jnp.where(norm > 0, norm, 1.0), centroids)
     shift = jnp.sum((new - centroids) ** 2, axis=(-2, -1))
     return new, shift, energy
 
@@ -244,7 +249,7 @@ def lloyd_step(
         sums, counts = lax.psum((sums, counts), axis)
         changed = lax.psum(changed.astype(jnp.int32), axis) > 0
     relocate = relocation(data, centroids, labels, active, lanes=lanes, batched=batched, axis=axis)
-    new, shift, energy = update(centroids, active, sums, counts, relocate)
+    new, shift, energy = update(centroids, active, sums, counts, relocate, unit=data.unit)
     return new, labels, ~changed, shift, energy
 
 

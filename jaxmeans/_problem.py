@@ -45,11 +45,14 @@ class Plan(NamedTuple):
       n_init: restarts (1 with an init array: every restart would be the same run, as in
         scikit-learn).
       init_mode: ``"k-means++"``, ``"random"`` or ``"array"``.
+      spherical: cosine (spherical) k-means: the rows come L2-normalised, the data are
+        not centred, and every update normalises the centroids.
     """
 
     k: int
     n_init: int
     init_mode: str
+    spherical: bool = False
 
 
 class Problem(NamedTuple):
@@ -94,6 +97,7 @@ class Data(NamedTuple):
     n: jax.Array | int  # real rows
     used: jax.Array | int  # row blocks holding real rows
     size: int  # rows of the input (static)
+    unit: bool = False  # rows of unit norm, not centred; centroids normalised (static)
 
 
 def prepare(
@@ -105,6 +109,7 @@ def prepare(
     n: jax.Array | int | None = None,
     lanes: int = 1,
     mean: jax.Array | None = None,
+    unit: bool = False,
 ) -> Data:
     """Centre ``X`` on the (unweighted) mean of its first ``n`` rows, as scikit-learn does,
     and lay out row blocks sized for ``k`` centroids in each of ``lanes`` vmapped fits.
@@ -114,12 +119,16 @@ def prepare(
       n: real rows (default all); traced when one program serves several sizes.
       mean: the shift to remove instead (a data-parallel fit passes the mean of all
         shards).
+      unit: the rows have unit norm (cosine k-means): nothing is removed, so that a
+        centroid's direction is its direction in the data's coordinates.
     """
     size, d = X.shape
     n_blocks, rows = tuning.block_layout(size, k, lanes)
     padded = n is not None and not (isinstance(n, int) and n == size)
     n = size if n is None else n
-    if mean is None:
+    if unit:
+        mean = jnp.zeros(d, X.dtype)
+    elif mean is None:
         mean = jnp.sum(X, axis=0) / n if padded else jnp.mean(X, axis=0)
     Xc = X - mean[None, :]
     if padded:
@@ -130,10 +139,13 @@ def prepare(
     Xw1 = jnp.concatenate([Xp * wp[:, None], wp[:, None]], axis=1).reshape(n_blocks, rows, d + 1)
     blocks = to_blocks(Xc, n_blocks, rows)
     used = (n + rows - 1) // rows if padded else n_blocks
-    return Data(Xp, Xp.T, blocks, Xw1, wp, sq_norms(Xp), mean, n, used, size)
+    return Data(Xp, Xp.T, blocks, Xw1, wp, sq_norms(Xp), mean, n, used, size, unit)
 
 
 def variance(data: Data) -> jax.Array:
     """Mean over features of the variance of the real rows (scikit-learn's tolerance
     scale)."""
+    if data.unit:  # not centred
+        mean = jnp.sum(data.X, axis=0) / data.n
+        return jnp.mean(jnp.sum(data.X * data.X, axis=0) / data.n - mean * mean)
     return jnp.mean(jnp.sum(data.X * data.X, axis=0) / data.n)

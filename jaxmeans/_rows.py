@@ -53,3 +53,29 @@ def read_rows(X, index: np.ndarray) -> np.ndarray:
     rows = np.asarray(rows.toarray() if hasattr(rows, "toarray") else rows, dtype=np.float64)
     release(X)
     return rows
+
+
+def unit_rows_at(rows: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``rows`` (``X[index]``) scaled to unit length; a row of zeros is a ValueError naming
+    its index in ``X``."""
+    norms = np.linalg.norm(rows.astype(np.float64), axis=1)
+    if not (norms > 0).all():
+        i = int(index[int(np.argmin(norms > 0))])
+        raise ValueError(
+            f"X row {i} is all zeros: metric='cosine' needs a direction for every row "
+            "(drop or replace such rows)"
+        )
+    return (rows / norms[:, None]).astype(rows.dtype)
+
+
+def checked_rows(rows: np.ndarray, index: np.ndarray, dtype) -> np.ndarray:
+    """``rows`` (read from ``X[index]``) in ``dtype``; ValueError naming the index in ``X``
+    of the first row holding NaN or infinity, or a value ``dtype`` cannot hold."""
+    bad = ~np.isfinite(rows) | (np.abs(rows) > np.finfo(dtype).max)
+    if bad.any():
+        i, j = (int(a) for a in np.argwhere(bad)[0])
+        raise ValueError(
+            f"X holds {rows[i, j]} at index ({int(index[i])}, {j}), which is NaN, infinite "
+            f"or beyond {np.dtype(dtype)}; remove or impute those values first"
+        )
+    return rows.astype(dtype, copy=False)

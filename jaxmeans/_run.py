@@ -47,7 +47,8 @@ def _bucketed(spec: FitSpec) -> tuple[Problem, Plan, Frame, float]:
     p, dtype = spec.problem, spec.dtype
     n, d = p.X.shape
     rows, k = row_bucket(n, d), cluster_bucket(spec.plan.k)
-    X, frame = framed(p.X, rows, dtype)
+    # Unit rows (cosine) stay uncentred: a centroid is normalised in the data's coordinates.
+    X, frame = framed(p.X, rows, dtype, shift=np.zeros(d) if spec.plan.spherical else None)
     w_scale = weights_scale(p.w)
     init = None
     if p.init is not None:
@@ -93,7 +94,8 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
     n = spec.problem.X.shape[0]
     if spec.rows is not None:
         result = _sharded(_FIT_SHARDED, spec)
-        return result._replace(labels=unsplit_labels(result.labels, spec.rows, n))
+        result = result._replace(labels=unsplit_labels(result.labels, spec.rows, n))
+        return result._replace(inertia=result.inertia / 2) if spec.plan.spherical else result
     if spec.traced:
         problem, plan = spec.problem, spec.plan
     else:
@@ -107,8 +109,10 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
         k=plan.k,
         device=spec.device,
     )
+    # Cosine: the objective is sum w (1 - cos) = sum w ||x - c||^2 / 2 on unit vectors.
+    half = 2.0 if spec.plan.spherical else 1.0
     if spec.traced:
-        return result
+        return result._replace(inertia=result.inertia / half) if half != 1.0 else result
     sizes = {"centroids": (spec.plan.k,), "labels": (n,)}
     result = cut(result, sizes, host=True, device=None)
     distinct = np.count_nonzero(np.bincount(result.labels, minlength=spec.plan.k))
@@ -120,7 +124,7 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
         )
     result = result._replace(
         centroids=unframed(result.centroids, frame, spec.dtype),
-        inertia=np.float64(result.inertia) / frame.scale / frame.scale / w_scale,
+        inertia=np.float64(result.inertia) / frame.scale / frame.scale / w_scale / half,
     )
     if host:
         return result
@@ -133,7 +137,8 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
         raise TypeError("elbow takes dense X; fit sparse X with kmeans or KMeans for each k")
     ks = jnp.asarray(spec.ks)
     if spec.rows is not None:
-        return SweepOutput(ks, *_sharded(_SWEEP_SHARDED, spec, ks))
+        out = SweepOutput(ks, *_sharded(_SWEEP_SHARDED, spec, ks))
+        return out._replace(inertia=out.inertia / 2) if spec.plan.spherical else out
     if spec.traced:
         problem, plan = spec.problem, spec.plan
     else:
@@ -151,8 +156,10 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
         k=plan.k,
         device=spec.device,
     )
+    half = 2.0 if spec.plan.spherical else 1.0  # the cosine objective (see fit)
     if spec.traced:
-        return SweepOutput(ks, *call())
+        out = SweepOutput(ks, *call())
+        return out._replace(inertia=out.inertia / half) if half != 1.0 else out
     sizes = {"centroids": (None, spec.plan.k), "labels": (None, spec.problem.X.shape[0])}
     if progress:  # the fits, shown as they stop, until the results are here
         with showing(len(spec.ks) * plan.n_init):
@@ -162,6 +169,6 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
         out = cut(SweepOutput(ks, *call()), sizes, host=True, device=None)
     out = out._replace(
         centroids=unframed(out.centroids, frame, spec.dtype),
-        inertia=cast(out.inertia / frame.scale / frame.scale / w_scale, spec.dtype),
+        inertia=cast(out.inertia / frame.scale / frame.scale / w_scale / half, spec.dtype),
     )
     return jax.device_put(out, spec.device)

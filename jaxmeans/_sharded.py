@@ -27,15 +27,21 @@ from ._sweep import starts
 from ._tuning import Tuning
 
 
-def _local_data(Xs, ws, tol, *, n: int, k: int, tuning: Tuning, axis) -> tuple[Data, jax.Array]:
-    """This device's rows centred on the mean of all real rows, laid out in blocks (padding
-    rows zero, with zero weight); ``(data, tol_abs)`` with the tolerance scaled by the
-    variance of all real rows."""
+def _local_data(
+    Xs, ws, tol, *, n: int, k: int, tuning: Tuning, axis, unit: bool = False
+) -> tuple[Data, jax.Array]:
+    """This device's rows centred on the mean of all real rows (not centred with ``unit``,
+    cosine k-means), laid out in blocks (padding rows zero, with zero weight);
+    ``(data, tol_abs)`` with the tolerance scaled by the variance of all real rows."""
     rows = Xs.shape[0]
     real = lax.axis_index(axis) * rows + jnp.arange(rows) < n
     mean = lax.psum(jnp.sum(jnp.where(real[:, None], Xs, 0.0), axis=0), axis) / n
     Xc = jnp.where(real[:, None], Xs - mean[None, :], 0.0)
     tol_abs = tol * jnp.mean(lax.psum(jnp.sum(Xc * Xc, axis=0), axis) / n)
+    if unit:
+        Xu = jnp.where(real[:, None], Xs, 0.0)
+        data = prepare(Xu, jnp.where(real, ws, 0.0), k=k, tuning=tuning, unit=True)
+        return data, tol_abs
     data = prepare(Xc, jnp.where(real, ws, 0.0), k=k, tuning=tuning, mean=jnp.zeros_like(mean))
     return data._replace(mean=mean), tol_abs
 
@@ -63,7 +69,9 @@ def fit_sharded_program(
     """
 
     def per_shard(p: Problem):
-        data, tol_abs = _local_data(p.X, p.w, p.tol, n=n, k=plan.k, tuning=tuning, axis=axis)
+        data, tol_abs = _local_data(
+            p.X, p.w, p.tol, n=n, k=plan.k, tuning=tuning, axis=axis, unit=plan.spherical
+        )
         return restarts(data, p, tol_abs, plan=plan, tuning=tuning, axis=axis)
 
     fit = jax.shard_map(
@@ -88,7 +96,9 @@ def sweep_sharded_program(
     """
 
     def per_shard(p: Problem, ks):
-        data, tol_abs = _local_data(p.X, p.w, p.tol, n=n, k=plan.k, tuning=tuning, axis=axis)
+        data, tol_abs = _local_data(
+            p.X, p.w, p.tol, n=n, k=plan.k, tuning=tuning, axis=axis, unit=plan.spherical
+        )
         # Starts for every restart, shared by all ks, as in the single-device sweep.
         keys = p.key[None] if plan.n_init == 1 else jax.random.split(p.key, plan.n_init)
         seeds, group = starts(data, p.init, keys, plan, axis=axis)

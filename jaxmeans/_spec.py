@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _validation as v
 from ._csr import check_sparse, is_sparse
+from ._metric import check_metric, unit_rows
 from ._placement import RowSplit, device_of, split_rows
 from ._problem import Plan, Problem
 from ._tuning import Tuning, tuning_for, tuning_of
@@ -83,6 +84,7 @@ def check_settings(
     k_name: str = "k",
     caller: str = "kmeans",
     allow_callable: bool = False,
+    metric: str = "euclidean",
 ) -> Settings:
     """Check a fit's settings for ``n`` rows of ``d`` features in ``dtype``.
 
@@ -111,7 +113,10 @@ def check_settings(
             )
         n_init = 1
     max_iter = v.check_int(max_iter, "max_iter")
-    plan = Plan(k, n_init, init_mode)
+    spherical = check_metric(metric) == "cosine"
+    if spherical and init_array is not None:
+        init_array = unit_rows(init_array, "init")
+    plan = Plan(k, n_init, init_mode, spherical)
     return Settings(plan, ks, init_array, v.check_tol(tol, dtype), v.check_key(key), max_iter)
 
 
@@ -135,6 +140,10 @@ def specify(
     checked = check_settings(n, d, dtype, k_name=k_name, caller=caller, **settings)
     w = v.check_sample_weight(sample_weight, n, dtype)
     v.check_positive_mass(checked.plan.k, w, k_name if checked.ks is None else "max(ks)")
+    if checked.plan.spherical:
+        if sparse:
+            raise ValueError("metric='cosine' takes dense X; make sparse X dense first")
+        X = unit_rows(X)
     problem = Problem(X, w, checked.init, checked.key, checked.tol, checked.max_iter, None, None)
     traced = v.any_traced(problem)
     if traced:

@@ -16,8 +16,11 @@ from . import _csr
 from . import _validation as v
 from ._base import KMeansBase, kept_on_failure, numpy_random_state, precision_of
 from ._functional import kmeans_plusplus
+from ._metric import unit_rows
 from ._minibatch import minibatch_step
+from ._rows import checked_rows as _checked_rows
 from ._rows import read_rows, release
+from ._rows import unit_rows_at as _unit
 from ._spec import check_settings
 
 # Rows per chunk when labelling a whole (possibly memory-mapped) dataset after fit.
@@ -89,6 +92,7 @@ class MiniBatchKMeans(KMeansBase):
         random_state=None,
         verbose=0,
         compute_labels=True,
+        metric="euclidean",
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -102,6 +106,7 @@ class MiniBatchKMeans(KMeansBase):
         self.verbose = verbose
         self.tol = tol
         self.compute_labels = compute_labels
+        self.metric = metric
 
     _auto_n_init_random = 3
 
@@ -132,7 +137,8 @@ class MiniBatchKMeans(KMeansBase):
         order = np.argsort(index, kind="stable")
         rows = np.empty((len(index), X.shape[1]), dtype=np.float64)
         rows[order] = read_rows(X, index[order])
-        return _checked_rows(rows, index, self._dtype)
+        rows = _checked_rows(rows, index, self._dtype)
+        return _unit(rows, index) if self._cosine() else rows
 
     def _params(self, n: int, d: int):
         """``(settings, batch, init_size)`` checked for ``n`` rows of ``d`` features."""
@@ -149,6 +155,7 @@ class MiniBatchKMeans(KMeansBase):
             k_name="n_clusters",
             caller=type(self).__name__,
             allow_callable=True,
+            metric=self.metric,
         )
         batch = v.check_int(self.batch_size, "batch_size")
         ratio = float(self.reassignment_ratio)
@@ -184,11 +191,12 @@ class MiniBatchKMeans(KMeansBase):
     def _seed(self, rows: np.ndarray, w: np.ndarray, settings, rng) -> np.ndarray:
         k, mode = settings.plan.k, settings.plan.init_mode
         if mode == "array":
-            return np.asarray(settings.init)
+            return np.asarray(settings.init)  # (normalised by check_settings for cosine)
         if mode == "callable":
             centres = self.init(rows, k, random_state=rng)
             _, centres = v.check_init(centres, k, rows.shape[1], rows.dtype)
-            return np.asarray(centres, rows.dtype)
+            centres = np.asarray(centres, rows.dtype)
+            return unit_rows(centres, "init") if self._cosine() else centres
         if mode == "random":
             return rows[rng.choice(len(rows), k, replace=False, p=w / w.sum())]
         seed = int(rng.randint(0, 2**31 - 1))
@@ -224,6 +232,10 @@ class MiniBatchKMeans(KMeansBase):
     def _step(self, rows, w, rng, reassign: bool) -> float:
         centres, sums, _, inertia = minibatch_step(self._centres_np, self._counts, rows, w)
         centres, sums = np.array(centres), np.array(sums)
+        if self._cosine():  # spherical: each centre is the direction of its running mean
+            norms = np.linalg.norm(centres, axis=1, keepdims=True)
+            centres = np.where(norms > 0, centres / np.where(norms > 0, norms, 1), centres)
+            inertia = inertia / 2
         if reassign and self.reassignment_ratio > 0:
             small = sums < self.reassignment_ratio * sums.max()
             if small.sum() > 0.5 * len(rows):  # at most half a batch of new centres
@@ -351,6 +363,8 @@ class MiniBatchKMeans(KMeansBase):
         if not first:
             self._check_features(d)
         w = np.asarray(v.check_sample_weight(sample_weight, n, rows.dtype), rows.dtype)
+        if self._cosine():
+            rows = _unit(rows, np.arange(n))
         if first:  # one seeding, on init_size rows of the batch, as scikit-learn does
             settings, _, init_size = self._params(n, d)
             rng = self._rng()
@@ -369,16 +383,3 @@ class MiniBatchKMeans(KMeansBase):
         self.labels_ = np.asarray(lab)
         self.inertia_ = float(np.sum(w * np.asarray(sq)))
         return self
-
-
-def _checked_rows(rows: np.ndarray, index: np.ndarray, dtype) -> np.ndarray:
-    """``rows`` (read from ``X[index]``) in ``dtype``; ValueError naming the index in ``X``
-    of the first row holding NaN or infinity, or a value ``dtype`` cannot hold."""
-    bad = ~np.isfinite(rows) | (np.abs(rows) > np.finfo(dtype).max)
-    if bad.any():
-        i, j = (int(a) for a in np.argwhere(bad)[0])
-        raise ValueError(
-            f"X holds {rows[i, j]} at index ({int(index[i])}, {j}), which is NaN, infinite "
-            f"or beyond {np.dtype(dtype)}; remove or impute those values first"
-        )
-    return rows.astype(dtype, copy=False)

@@ -156,7 +156,9 @@ def sweep_program(
     k_max, n_init = plan.k, plan.n_init
     m = ks.shape[0]
     n_jobs = m * n_init
-    data = prepare(X, problem.w, n=problem.n, k=k_max, tuning=tuning, lanes=slots)
+    data = prepare(
+        X, problem.w, n=problem.n, k=k_max, tuning=tuning, lanes=slots, unit=plan.spherical
+    )
     tol_abs = problem.tol * variance(data)
     keys = key[None] if n_init == 1 else jax.random.split(key, n_init)
     seeds, group_of = starts(data, init, keys, plan)

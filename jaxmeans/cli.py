@@ -16,6 +16,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ._files import atomic_write, check_writable, figure_format, save_figure
+from ._views import column_format as _column_format
+from ._views import plane as _plane
 
 
 class UsageError(Exception):
@@ -51,21 +53,6 @@ def _write_csv(path: str, header: list[str], rows, option: str) -> None:
         out.writerows(rows)
 
 
-def _column_format(values) -> str:
-    """One format for a column of numbers, so that they line up and read alike: fixed
-    point with enough decimals for six significant digits of the smallest, or scientific
-    for all when the column spans magnitudes fixed point cannot show."""
-    finite = np.abs(np.asarray([x for x in values if np.isfinite(x)], np.float64))
-    nonzero = finite[finite > 0]
-    if not nonzero.size:
-        return ".1f"
-    low, high = float(nonzero.min()), float(nonzero.max())
-    if high >= 1e12 or low < 1e-4:
-        return ".5e"
-    decimals = int(np.clip(5 - np.floor(np.log10(low)), 1, 8))
-    return f".{decimals}f"
-
-
 def _read(path: str, columns: str | None):
     from .datasets import load_csv
 
@@ -99,8 +86,9 @@ def _fit(args) -> int:
         raise UsageError(f"--plot needs at least two columns to draw, got {X.shape[1]}")
     shown = _plot_columns(args.plot_columns, columns) if args.plot_columns else None
     model = jaxmeans.KMeans(
-        args.k, n_init=args.n_init, random_state=args.seed, verbose=int(args.verbose)
-    ).fit(X)
+        args.k, n_init=args.n_init, random_state=args.seed, verbose=int(args.verbose),
+        metric=args.metric,
+    ).fit(X)  # fmt: skip
     jax.effects_barrier()
     sizes = np.bincount(model.labels_, minlength=args.k)
     print(f"k={args.k}  inertia={model.inertia_:.6g}  iterations={model.n_iter_}")
@@ -141,21 +129,6 @@ def _plot_columns(option: str, columns: list[str]) -> list[int]:
     return [columns.index(name) for name in names]
 
 
-def _plane(X, C, columns, shown):
-    """The two coordinates to draw: the named columns, the only two, or the first two
-    principal components (of the data, centres projected alike)."""
-    if shown is not None:
-        return X[:, shown], C[:, shown], [columns[i] for i in shown], ""
-    if X.shape[1] == 2:
-        return X, C, columns, ""
-    mean = X.mean(axis=0)
-    _, s, vt = np.linalg.svd(X - mean, full_matrices=False)
-    share = s**2 / max(float(np.sum(s**2)), np.finfo(np.float64).tiny)
-    names = [f"principal component {i + 1} ({share[i]:.0%} of variance)" for i in range(2)]
-    how = f" ({X.shape[1]} columns, first two principal components)"
-    return (X - mean) @ vt[:2].T, (C - mean) @ vt[:2].T, names, how
-
-
 # -- elbow ---------------------------------------------------------------------------------
 
 
@@ -172,6 +145,8 @@ def _elbow(args) -> int:
         raise UsageError(f"--k-max (={args.k_max}) must be >= --k-min (={args.k_min})")
     if args.k_max > len(X):
         raise UsageError(f"--k-max (={args.k_max}) must be <= the number of rows (={len(X)})")
+    if args.gap and args.metric != "euclidean":
+        raise UsageError("--gap compares Euclidean dispersions; use it without --metric cosine")
     ks = range(args.k_min, args.k_max + 1)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     if show:
@@ -187,6 +162,7 @@ def _elbow(args) -> int:
         n_init=args.n_init,
         scores=not args.no_silhouette,
         progress=show,
+        metric=args.metric,
     )
     jax.effects_barrier()
     rows = []
@@ -264,6 +240,16 @@ def _n_init(text: str):
         raise argparse.ArgumentTypeError(f"must be 'auto' or an int, got {text!r}") from None
 
 
+def _metric_option(command) -> None:
+    command.add_argument(
+        "--metric",
+        choices=("euclidean", "cosine"),
+        default="euclidean",
+        help="euclidean k-means, or cosine (spherical: rows scaled to unit length) "
+        "(default: euclidean)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="jaxmeans", description="k-means clustering in JAX.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -296,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cost about one run (default: auto)",
     )
     fit.add_argument("--verbose", action="store_true", help="print every iteration (default: off)")
+    _metric_option(fit)
     fit.set_defaults(run=_fit)
 
     elbow = sub.add_parser("elbow", help="inertia (and silhouette) for a range of k")
@@ -340,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="progress",
         help="show no progress, only the table and the knee (default: off)",
     )
+    _metric_option(elbow)
     elbow.set_defaults(run=_elbow)
 
     demo = sub.add_parser("demo", help="the tutorial end to end on the bundled data")

@@ -143,3 +143,13 @@ def test_bad_mesh_arguments_are_clear_errors(data, mesh):
     bad[17, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         jaxmeans.kmeans(_shard(bad, mesh), 3)
+
+
+def test_sharded_cosine_fit_equals_the_single_device_fit(data, mesh):
+    init = sample_rows(data, 6, seed=5)
+    one = jaxmeans.kmeans(data, 6, init=init, metric="cosine")
+    split = jaxmeans.kmeans(_shard(data, mesh), 6, init=init, metric="cosine")
+    np.testing.assert_array_equal(np.asarray(split.labels), np.asarray(one.labels))
+    np.testing.assert_allclose(split.centroids, one.centroids, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(split.centroids, axis=1), 1.0, atol=1e-6)
+    assert float(split.inertia) == pytest.approx(float(one.inertia), rel=1e-5)

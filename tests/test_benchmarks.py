@@ -39,11 +39,12 @@ def run_rows(tmp_path_factory):
 def test_run_writes_every_documented_row(run_rows):
     kinds = [row["kind"] for row in run_rows]
     assert kinds == [
-        "gemm", "fit", "fit", "fit", "fit", "sparse", "sweep", "gap", "cold", "ttr", "ttr", "ttr"
+        "gemm", "fit", "fit", "fit", "fit", "sparse", "cosine", "sweep", "gap", "cold", "ttr",
+        "ttr", "ttr",
     ]  # fmt: skip
     for row in run_rows:
         assert row["machine"]
-        if row["kind"] in ("fit", "sparse", "sweep", "gap"):
+        if row["kind"] in ("fit", "sparse", "cosine", "sweep", "gap"):
             assert row["case"] and row["jaxmeans_s"] > 0 and row["sklearn_s"] > 0
             assert row["ratio"] == pytest.approx(row["sklearn_s"] / row["jaxmeans_s"], rel=0.01)
         if row["kind"] in ("fit", "sparse"):
@@ -53,6 +54,8 @@ def test_run_writes_every_documented_row(run_rows):
             assert row["labels_equal_fraction"] > 0.99
         if row["kind"] == "fit":
             assert row["sklearn_elkan_s"] > 0
+        if row["kind"] == "cosine":
+            assert row["objective_rel_diff"] < 1e-4 and row["iterations"] == 10
         if row["kind"] == "gap":
             assert row["problems"] == 110 and row["jaxmeans_first_s"] > 0
         if row["kind"] == "sparse":

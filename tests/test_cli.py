@@ -365,3 +365,18 @@ def test_elbow_gap_prints_and_writes_the_gap_statistic(tmp_path):
     assert payload["gap_k_best"] == 3
     assert all({"gap", "gap_se"} <= set(row) for row in payload["curve"])
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fit_with_cosine_metric_writes_unit_centroids(tmp_path):
+    rng = np.random.default_rng(1)
+    directions = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    X = directions[rng.integers(0, 3, 90)] + 0.05 * rng.normal(size=(90, 3))
+    X *= rng.uniform(0.5, 20.0, size=(90, 1))  # lengths must not matter
+    data = tmp_path / "dirs.csv"
+    data.write_text("a,b,c\n" + "\n".join(",".join(map(str, r)) for r in X) + "\n")
+    cent = tmp_path / "c.csv"
+    run = jaxmeans_cli("fit", data, "-k", 3, "--metric", "cosine", "--centroids", cent)
+    assert run.returncode == 0, run.stderr
+    C = np.loadtxt(cent, delimiter=",", skiprows=1)
+    np.testing.assert_allclose(np.linalg.norm(C, axis=1), 1.0, atol=1e-6)
+    assert sorted(np.abs(C).argmax(1).tolist()) == [0, 1, 2]

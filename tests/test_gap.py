@@ -43,6 +43,7 @@ def test_uniform_data_give_one():
     assert int(jaxmeans.gap_statistic(X, range(1, 8), n_refs=10, key=1).k_best) == 1
 
 
+@pytest.mark.slow
 def test_matches_a_plain_loop_on_the_same_reference_sets():
     X = _blobs(60, np.array([[0.0, 0.0, 0.0], [8.0, 0.0, 0.0], [0.0, 8.0, 0.0]]), seed=1)
     X = X.astype(np.float32)
@@ -67,6 +68,7 @@ def test_matches_a_plain_loop_on_the_same_reference_sets():
         assert int(result.k_best) == int(k_best_rule(list(ks), gap, se))
 
 
+@pytest.mark.slow
 def test_same_key_same_result_and_jit():
     X = _blobs(50, np.array([[0.0, 0.0], [9.0, 9.0]]))
     a = jaxmeans.gap_statistic(X, [1, 2, 3], n_refs=3, key=5)
