@@ -55,7 +55,7 @@ def test_run_writes_every_documented_row(run_rows):
         if row["kind"] == "fit":
             assert row["sklearn_elkan_s"] > 0
         if row["kind"] == "cosine":
-            assert row["objective_rel_diff"] < 1e-4 and row["iterations"] == 10
+            assert row["objective_rel_diff"] < 1e-4 and 1 <= row["iterations"] <= 10
         if row["kind"] == "gap":
             assert row["problems"] == 110 and row["jaxmeans_first_s"] > 0
         if row["kind"] == "sparse":
