@@ -89,6 +89,13 @@ def nearest_in_block(xb: jax.Array, centroids: jax.Array, c_sq: jax.Array, tunin
     :attr:`~jaxmeans._tuning.Tuning.variadic_max_k`).
     """
     k = centroids.shape[0]
+    if tuning.fused_assign:
+        from ._fused import nearest_block  # Pallas loads only when a tuning asks for it
+
+        return nearest_block(
+            xb, centroids, c_sq, block_rows=tuning.fused_block_rows,
+            block_k=tuning.fused_block_k, interpret=tuning.platform == "cpu",
+        )  # fmt: skip
     chunk = tuning.chunk_k
     dist = c_sq[:, None] - 2.0 * jnp.dot(centroids, xb, precision=HIGHEST)
     if tuning.variadic_reduce(k):

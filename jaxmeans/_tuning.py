@@ -55,6 +55,13 @@ class Tuning:
         :data:`jaxmeans._compile.FAST_COMPILE`: on XLA:CPU 0.7-1.0 s instead of 1.2-2.5 s,
         and as fast to run up to about 2**22 at k = 8 (1.2-1.3x the time at 2**23-2**24;
         2-5x at k = 16-32). -1: never.
+      fused_assign: the nearest-centroid search runs the fused Pallas kernel
+        (:mod:`jaxmeans._fused`: distances and a running argmin, the ``[k, rows]`` block
+        never written to memory) instead of XLA's GEMM and reduction; off on every
+        platform until a run on that device shows it correct and faster (on CPU it runs
+        in Pallas' interpret mode, for tests only).
+      fused_block_rows, fused_block_k: the kernel's tile (rows per grid step, centroids
+        per inner step).
       auto_restarts, auto_restart_max_k: ``KMeans(n_init="auto")`` with k-means++ runs
         ``auto_restarts`` restarts side by side when the data fill the smallest row bucket
         (:func:`jaxmeans._buckets.tiny`: 4,096 entries, iris is 600) and ``k`` is at most
@@ -77,6 +84,9 @@ class Tuning:
     fast_compile_max_work: int
     fast_compile_max_k: int
     auto_restarts: int = 10
+    fused_assign: bool = False
+    fused_block_rows: int = 128
+    fused_block_k: int = 64
     auto_restart_max_k: int = 8
     min_block_rows: int = 64
     small_block_rows: int = 2048
