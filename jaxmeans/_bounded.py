@@ -57,7 +57,7 @@ def _half_gaps(centroids, active, slack):
     return 0.5 * jnp.sqrt(jnp.maximum(jnp.min(cc, axis=1) - 2.0 * slack, 0.0))
 
 
-def _assign(data: Data, centroids, active, labels, upper, lower, first):
+def _assign(data: Data, centroids, active, labels, upper, lower, first, precision=HIGHEST):
     """Nearest active centroid for every row, recomputing only rows the bounds cannot settle.
 
     Returns ``(labels, upper, lower)`` valid for ``centroids``.
@@ -87,7 +87,7 @@ def _assign(data: Data, centroids, active, labels, upper, lower, first):
         xb = data.X.at[ib].get(mode="fill", fill_value=0)
         xs = data.x_sq.at[ib].get(mode="fill", fill_value=0)
         sl = slack.at[ib].get(mode="fill", fill_value=0)
-        dist = c_sq[:, None] - 2.0 * jnp.dot(centroids, xb.T, precision=HIGHEST)
+        dist = c_sq[:, None] - 2.0 * jnp.dot(centroids, xb.T, precision=precision)
         best = jnp.min(dist, axis=0)
         lab = jnp.minimum(jnp.min(jnp.where(dist == best[None, :], index, k), axis=0), k - 1)
         second = jnp.min(jnp.where(index == lab[None, :], jnp.inf, dist), axis=0)
@@ -118,6 +118,7 @@ def lloyd_bounded(
     tol_abs: jax.Array,
     max_iter: int,
     verbose: bool = False,
+    precision=HIGHEST,
 ) -> KMeansResult:
     """:func:`jaxmeans._lloyd.lloyd` with Hamerly's bounds: same arguments (but a single,
     unbatched fit on one device), same iterations, same result up to rounding in exact
@@ -130,7 +131,9 @@ def lloyd_bounded(
 
     def body(s: _State) -> _State:
         first = s.n_iter == 0
-        labels, upper, lower = _assign(data, s.centroids, active, s.labels, s.upper, s.lower, first)
+        labels, upper, lower = _assign(
+            data, s.centroids, active, s.labels, s.upper, s.lower, first, precision
+        )
         strict = ~first & ~jnp.any((labels != s.labels) & real)
         sums, counts = block_sums(data, labels, k)
         relocate = relocation(data, s.centroids, labels, active, lanes=False, batched=False)
@@ -152,8 +155,9 @@ def lloyd_bounded(
     )
     end = lax.while_loop(lambda s: (s.n_iter < max_iter) & ~s.done, body, start)
     labels, _, _ = _assign(
-        data, end.centroids, active, end.labels, end.upper, end.lower, end.n_iter == 0
-    )
+        data, end.centroids, active, end.labels, end.upper, end.lower, end.n_iter == 0,
+        precision,
+    )  # fmt: skip
     return KMeansResult(
         end.centroids,
         labels[: data.size],

@@ -95,9 +95,10 @@ def nearest_in_block(xb: jax.Array, centroids: jax.Array, c_sq: jax.Array, tunin
         return nearest_block(
             xb, centroids, c_sq, block_rows=tuning.fused_block_rows,
             block_k=tuning.fused_block_k, interpret=tuning.platform == "cpu",
+            precision=tuning.dot_precision(),
         )  # fmt: skip
     chunk = tuning.chunk_k
-    dist = c_sq[:, None] - 2.0 * jnp.dot(centroids, xb, precision=HIGHEST)
+    dist = c_sq[:, None] - 2.0 * jnp.dot(centroids, xb, precision=tuning.dot_precision())
     if tuning.variadic_reduce(k):
         best, labels = _first_min_rows(dist, lax.broadcasted_iota(jnp.int32, dist.shape, 0))
         return jnp.minimum(labels, k - 1), best

@@ -45,6 +45,8 @@ class KMeans(KMeansBase):
         k-means (see :func:`jaxmeans.kmeans`); then ``cluster_centers_`` have unit length,
         ``inertia_`` and ``score`` use ``1 - cos``, and ``transform`` gives cosine
         distances.
+      precision: of the distance products, as for :func:`jaxmeans.kmeans`
+        (``"highest"``, ``"high"`` or ``"default"``; the same results on CPUs).
 
     Attributes:
       cluster_centers_: ``[n_clusters, n_features]`` centroids (NumPy).
@@ -78,6 +80,7 @@ class KMeans(KMeansBase):
         copy_x=True,
         algorithm="lloyd",
         metric="euclidean",
+        precision="highest",
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -89,6 +92,7 @@ class KMeans(KMeansBase):
         self.copy_x = copy_x
         self.algorithm = algorithm
         self.metric = metric
+        self.precision = precision
 
     def fit(self, X, y=None, sample_weight=None) -> KMeans:
         """Compute the clustering of ``X`` ``[n_samples, n_features]``; ``y`` is ignored."""
@@ -117,6 +121,7 @@ class KMeans(KMeansBase):
                 k_name="n_clusters",
                 caller=type(self).__name__,
                 metric=self.metric,
+                precision=self.precision,
             )
             if callable(self.init):
                 result, spec = self._fit_callable(data, n_init, bool(verbose), common)

@@ -83,7 +83,7 @@ def restarts(
         if verbose:
             jax.debug.print("Initialization complete")
         if bounded:
-            return lloyd_bounded(data, start, **loop)
+            return lloyd_bounded(data, start, precision=tuning.dot_precision(), **loop)
         batched = n_init > 1 and not sequential
         return lloyd(data, start, tuning=tuning, batched=batched, axis=axis, **loop)
 

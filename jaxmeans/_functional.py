@@ -31,6 +31,7 @@ def kmeans(
     sample_weight: ArrayLike | None = None,
     mesh: Mesh | None = None,
     metric: str = "euclidean",
+    precision: str = "highest",
 ) -> KMeansResult:
     """Cluster ``X`` into ``k`` groups with Lloyd's algorithm (scikit-learn's semantics).
 
@@ -72,6 +73,9 @@ def kmeans(
         weighted mean of its points, k-means++ seeds on the cosine distance, and
         ``inertia`` is ``sum w * (1 - cos(x, c))``. Scaling rows by positive numbers
         changes nothing. ``init`` arrays are normalised too.
+      precision: of the assignment's distance products: ``"highest"`` (true float32),
+        ``"high"`` (three-pass bf16/TF32 class on GPUs and TPUs) or ``"default"`` (one
+        pass, fastest). On CPUs every mode computes in float32 and gives the same result.
 
     Returns:
       :class:`KMeansResult` with ``centroids [k, d]`` (unit rows for ``"cosine"``),
@@ -96,7 +100,7 @@ def kmeans(
       1.0
     """
     how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol, metric=metric)
-    spec = specify(X, k=k, sample_weight=sample_weight, mesh=mesh, **how)
+    spec = specify(X, k=k, sample_weight=sample_weight, mesh=mesh, precision=precision, **how)
     return _run.fit(spec)
 
 
@@ -160,6 +164,7 @@ def elbow(
     scores: bool = False,
     progress: bool = False,
     metric: str = "euclidean",
+    precision: str = "highest",
 ) -> ElbowResult:
     """k-means for every k of ``ks`` in one jitted program, and the knee of the curve.
 
@@ -176,6 +181,7 @@ def elbow(
         start the fit for each k.
       scores: also compute the mean silhouette for each k
         (:func:`jaxmeans.metrics.silhouette_score`; O(n^2 d) work per k).
+      precision: as for :func:`kmeans`.
       metric: ``"euclidean"`` or ``"cosine"`` (see :func:`kmeans`); with ``"cosine"`` the
         inertia is the cosine objective and the silhouette uses Euclidean distances
         between the unit rows.
@@ -204,7 +210,9 @@ def elbow(
       True
     """
     how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol, metric=metric)
-    spec = specify(X, ks=ks, sample_weight=sample_weight, caller="elbow", **how)
+    spec = specify(
+        X, ks=ks, sample_weight=sample_weight, caller="elbow", precision=precision, **how
+    )
     ks, inertia, centroids, labels, n_iter, converged = _run.sweep(spec, progress=progress)
     silhouette = None
     if scores:

@@ -7,14 +7,16 @@ does the arithmetic of one batch.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
 from ._distances import HIGHEST, sq_norms
 
 
-@jax.jit
-def minibatch_step(centers, weight_sums, X, w):
+@functools.partial(jax.jit, static_argnames="precision")
+def minibatch_step(centers, weight_sums, X, w, precision=HIGHEST):
     """Assign a batch to the nearest centres, then move each centre to the running mean.
 
     Each centre becomes the weighted mean of every point ever assigned to it: with ``W``
@@ -26,6 +28,7 @@ def minibatch_step(centers, weight_sums, X, w):
       centers: ``[k, d]`` current centres.
       weight_sums: ``[k]`` weight assigned to each centre so far.
       X: ``[b, d]`` batch. w: ``[b]`` its weights.
+      precision: of the distance products (static).
 
     Returns:
       ``(centers [k, d], weight_sums [k], labels [b] int32, inertia [])``, the labels and
@@ -33,7 +36,7 @@ def minibatch_step(centers, weight_sums, X, w):
     """
     k = centers.shape[0]
     d2 = sq_norms(X)[:, None] + sq_norms(centers)[None, :]
-    d2 = jnp.maximum(d2 - 2.0 * jnp.dot(X, centers.T, precision=HIGHEST), 0.0)
+    d2 = jnp.maximum(d2 - 2.0 * jnp.dot(X, centers.T, precision=precision), 0.0)
     labels = jnp.argmin(d2, axis=1).astype(jnp.int32)
     inertia = jnp.sum(w * jnp.take_along_axis(d2, labels[:, None], axis=1)[:, 0])
     sums = jax.ops.segment_sum(X * w[:, None], labels, num_segments=k)

@@ -20,7 +20,7 @@ from ._csr import check_sparse, is_sparse
 from ._metric import check_metric, unit_rows
 from ._placement import RowSplit, device_of, split_rows
 from ._problem import Plan, Problem
-from ._tuning import Tuning, tuning_for, tuning_of
+from ._tuning import Tuning, tuning_for, tuning_of, with_precision
 
 
 class Settings(NamedTuple):
@@ -127,6 +127,7 @@ def specify(
     mesh=None,
     k_name: str = "k",
     caller: str = "kmeans",
+    precision: str = "highest",
     **settings,
 ) -> FitSpec:
     """Check ``X``, its weights and the settings (:func:`check_settings`) once, and decide
@@ -152,4 +153,5 @@ def specify(
     rows = split_rows(X, w, mesh, traced)
     device = None if traced or rows is not None else device_of(X)
     tuning = tuning_of(X) if device is None else tuning_for(device.platform)
+    tuning = with_precision(tuning, precision)
     return FitSpec(problem, checked.plan, checked.ks, rows, dtype, device, tuning, traced)

@@ -22,6 +22,7 @@ from ._rows import checked_rows as _checked_rows
 from ._rows import read_rows, release
 from ._rows import unit_rows_at as _unit
 from ._spec import check_settings
+from ._tuning import lax_precision
 
 # Rows per chunk when labelling a whole (possibly memory-mapped) dataset after fit.
 _LABEL_CHUNK = 65536
@@ -56,6 +57,9 @@ class MiniBatchKMeans(KMeansBase):
       verbose: 1 prints each step's mean batch inertia and why the fit stopped.
       compute_labels: after ``fit``, label every row of ``X`` and compute ``inertia_``
         (one more pass over ``X``, a chunk at a time).
+      metric: ``"euclidean"`` or ``"cosine"`` (spherical: rows scaled to unit length,
+        centres normalised after every step; see :func:`jaxmeans.kmeans`).
+      precision: of the distance products, as for :func:`jaxmeans.kmeans`.
 
     Attributes:
       cluster_centers_: ``[n_clusters, n_features]`` centres (NumPy).
@@ -93,6 +97,7 @@ class MiniBatchKMeans(KMeansBase):
         verbose=0,
         compute_labels=True,
         metric="euclidean",
+        precision="highest",
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -107,6 +112,7 @@ class MiniBatchKMeans(KMeansBase):
         self.tol = tol
         self.compute_labels = compute_labels
         self.metric = metric
+        self.precision = precision
 
     _auto_n_init_random = 3
 
@@ -157,6 +163,7 @@ class MiniBatchKMeans(KMeansBase):
             allow_callable=True,
             metric=self.metric,
         )
+        lax_precision(self.precision)  # checked before any seeding
         batch = v.check_int(self.batch_size, "batch_size")
         ratio = float(self.reassignment_ratio)
         if not ratio >= 0:
@@ -222,7 +229,8 @@ class MiniBatchKMeans(KMeansBase):
                 )
             centres = self._seed(rows, w, settings, rng)
             zero = np.zeros(k, rows.dtype)
-            inertia = float(minibatch_step(centres, zero, X_valid, w_valid)[3])
+            step = minibatch_step(centres, zero, X_valid, w_valid, lax_precision(self.precision))
+            inertia = float(step[3])
             if inertia < best_inertia:
                 best, best_inertia = centres, inertia
         return best
@@ -230,7 +238,9 @@ class MiniBatchKMeans(KMeansBase):
     # -- the steps ---------------------------------------------------------------------------
 
     def _step(self, rows, w, rng, reassign: bool) -> float:
-        centres, sums, _, inertia = minibatch_step(self._centres_np, self._counts, rows, w)
+        centres, sums, _, inertia = minibatch_step(
+            self._centres_np, self._counts, rows, w, lax_precision(self.precision)
+        )
         centres, sums = np.array(centres), np.array(sums)
         if self._cosine():  # spherical: each centre is the direction of its running mean
             norms = np.linalg.norm(centres, axis=1, keepdims=True)

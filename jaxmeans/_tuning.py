@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 import jax
+from jax import lax
 
 from ._validation import is_concrete
 
@@ -62,6 +63,12 @@ class Tuning:
         in Pallas' interpret mode, for tests only).
       fused_block_rows, fused_block_k: the kernel's tile (rows per grid step, centroids
         per inner step).
+      precision: the precision of the assignment's distance products, as the caller chose
+        it (``precision=`` of the public functions; the boundary puts it here, so the
+        programs key on it): ``"highest"`` (true float32, the default), ``"high"``
+        (three-pass bf16/TF32-class products on accelerators) or ``"default"`` (one pass,
+        fastest). XLA:CPU computes float32 products in float32 whatever is asked, so on
+        CPUs every mode gives the same results.
       auto_restarts, auto_restart_max_k: ``KMeans(n_init="auto")`` with k-means++ runs
         ``auto_restarts`` restarts side by side when the data fill the smallest row bucket
         (:func:`jaxmeans._buckets.tiny`: 4,096 entries, iris is 600) and ``k`` is at most
@@ -87,6 +94,7 @@ class Tuning:
     fused_assign: bool = False
     fused_block_rows: int = 128
     fused_block_k: int = 64
+    precision: str = "highest"
     auto_restart_max_k: int = 8
     min_block_rows: int = 64
     small_block_rows: int = 2048
@@ -113,6 +121,10 @@ class Tuning:
         that do (``tiny``) or do not fill the smallest row bucket."""
         return self.auto_restarts if tiny and k <= self.auto_restart_max_k else 1
 
+    def dot_precision(self) -> lax.Precision:
+        """:attr:`precision` as the ``lax.Precision`` of the distance products."""
+        return _PRECISIONS[self.precision]
+
     def variadic_reduce(self, k: int) -> bool:
         """Whether the nearest of ``k`` centroids is found by one (value, index) reduction."""
         return k <= self.variadic_max_k
@@ -138,6 +150,13 @@ class Tuning:
         fast-compiling options."""
         return work <= self.fast_compile_max_work and k <= self.fast_compile_max_k
 
+
+_PRECISIONS = {
+    "highest": lax.Precision.HIGHEST,
+    "high": lax.Precision.HIGH,
+    "default": lax.Precision.DEFAULT,
+}
+PRECISIONS = tuple(_PRECISIONS)
 
 _NEVER = 2**31 - 1
 
@@ -181,6 +200,21 @@ def platform_of(*arrays) -> str:
         if isinstance(a, jax.Array) and is_concrete(a):
             return next(iter(a.devices())).platform
     return jax.default_backend()
+
+
+def lax_precision(precision) -> lax.Precision:
+    """The ``lax.Precision`` of a ``precision=`` name (checked: one of :data:`PRECISIONS`)."""
+    if not isinstance(precision, str) or precision not in _PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    return _PRECISIONS[precision]
+
+
+def with_precision(tuning: Tuning, precision) -> Tuning:
+    """``tuning`` with the caller's ``precision`` (checked: one of :data:`PRECISIONS`)."""
+    lax_precision(precision)
+    if precision == tuning.precision:
+        return tuning
+    return dataclasses.replace(tuning, precision=precision)
 
 
 def tuning_of(*arrays) -> Tuning:
