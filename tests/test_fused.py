@@ -51,6 +51,7 @@ def test_ties_go_to_the_lowest_index_and_inactive_centroids_are_never_chosen():
     np.testing.assert_array_equal(labels, ref)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("weighted", [False, True])
 def test_a_whole_fit_with_the_kernel_equals_the_xla_fit(monkeypatch, weighted):
     rng = np.random.default_rng(4)

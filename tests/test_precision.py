@@ -13,6 +13,7 @@ def X():
     return (rng.normal(size=(2000, 6)) + rng.integers(0, 4, size=(2000, 1)) * 3).astype(np.float32)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["high", "default"])
 def test_every_mode_gives_the_same_fit_on_cpu(X, precision):
     ref = jaxmeans.kmeans(X, 5, key=0)
