@@ -73,6 +73,7 @@ def test_bounded_loop_equals_plain_loop_with_weights():
     _assert_same(plain, bounded)
 
 
+@pytest.mark.slow
 def test_bounded_loop_relocates_empty_clusters_like_the_plain_loop():
     X = _blobs(1500, 8, 5, 5)
     init = np.repeat(X[:5], 8, axis=0)  # 40 centroids on 5 points: 35 start empty
@@ -88,6 +89,7 @@ def test_bounded_loop_stops_at_max_iter_like_the_plain_loop():
     _assert_same(plain, bounded)
 
 
+@pytest.mark.slow
 def test_bounded_loop_in_float64():
     with jax.enable_x64(True):
         X = _blobs(1500, 12, 10, 7, np.float64)

@@ -140,6 +140,7 @@ def test_bucket_rules():
         assert n <= pair_bucket(n) <= max(64, n * 9 / 8 + 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options", [FAST_COMPILE, QUICK_COMPILE])
 def test_faster_compile_options_give_the_same_fit(blobs, key, options):
     spec = specify(blobs, k=4, key=key, init="k-means++", n_init=3, max_iter=300, tol=1e-4)

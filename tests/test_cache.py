@@ -53,6 +53,7 @@ def _entries(folder):
     return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
+@pytest.mark.slow
 def test_second_process_loads_instead_of_compiling(tmp_path):
     folder = tmp_path / "cache"
     first = _fit(tmp_path, folder)
@@ -102,6 +103,7 @@ def test_unwritable_folder_still_fits(tmp_path):
         folder.chmod(0o755)
 
 
+@pytest.mark.slow
 def test_two_processes_filling_the_cache_at_once(tmp_path):
     folder = tmp_path / "cache"
     procs = [
