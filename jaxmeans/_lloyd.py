@@ -295,9 +295,11 @@ def finish(data: Data, centroids: jax.Array, active: jax.Array, tuning: Tuning):
 
 def inertia_of(data: Data, centroids: jax.Array, labels: jax.Array) -> jax.Array:
     """Weighted sum of exact squared differences to the assigned centroids (``labels`` over
-    the padded rows)."""
+    the padded rows); for unit rows (cosine) half of it, ``sum w (1 - cos)``, since
+    ``||x - c||^2 = 2 (1 - cos)`` between unit vectors."""
     diff = data.X - centroids[labels]
-    return jnp.sum(data.w * jnp.sum(diff * diff, axis=1))
+    total = jnp.sum(data.w * jnp.sum(diff * diff, axis=1))
+    return total / 2 if data.unit else total
 
 
 class _LoopState(NamedTuple):

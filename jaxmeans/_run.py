@@ -94,8 +94,7 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
     n = spec.problem.X.shape[0]
     if spec.rows is not None:
         result = _sharded(_FIT_SHARDED, spec)
-        result = result._replace(labels=unsplit_labels(result.labels, spec.rows, n))
-        return result._replace(inertia=result.inertia / 2) if spec.plan.spherical else result
+        return result._replace(labels=unsplit_labels(result.labels, spec.rows, n))
     if spec.traced:
         problem, plan = spec.problem, spec.plan
     else:
@@ -109,10 +108,8 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
         k=plan.k,
         device=spec.device,
     )
-    # Cosine: the objective is sum w (1 - cos) = sum w ||x - c||^2 / 2 on unit vectors.
-    half = 2.0 if spec.plan.spherical else 1.0
     if spec.traced:
-        return result._replace(inertia=result.inertia / half) if half != 1.0 else result
+        return result
     sizes = {"centroids": (spec.plan.k,), "labels": (n,)}
     result = cut(result, sizes, host=True, device=None)
     distinct = np.count_nonzero(np.bincount(result.labels, minlength=spec.plan.k))
@@ -124,7 +121,7 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
         )
     result = result._replace(
         centroids=unframed(result.centroids, frame, spec.dtype),
-        inertia=np.float64(result.inertia) / frame.scale / frame.scale / w_scale / half,
+        inertia=np.float64(result.inertia) / frame.scale / frame.scale / w_scale,
     )
     if host:
         return result
@@ -137,8 +134,7 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
         raise TypeError("elbow takes dense X; fit sparse X with kmeans or KMeans for each k")
     ks = jnp.asarray(spec.ks)
     if spec.rows is not None:
-        out = SweepOutput(ks, *_sharded(_SWEEP_SHARDED, spec, ks))
-        return out._replace(inertia=out.inertia / 2) if spec.plan.spherical else out
+        return SweepOutput(ks, *_sharded(_SWEEP_SHARDED, spec, ks))
     if spec.traced:
         problem, plan = spec.problem, spec.plan
     else:
@@ -156,10 +152,8 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
         k=plan.k,
         device=spec.device,
     )
-    half = 2.0 if spec.plan.spherical else 1.0  # the cosine objective (see fit)
     if spec.traced:
-        out = SweepOutput(ks, *call())
-        return out._replace(inertia=out.inertia / half) if half != 1.0 else out
+        return SweepOutput(ks, *call())
     sizes = {"centroids": (None, spec.plan.k), "labels": (None, spec.problem.X.shape[0])}
     if progress:  # the fits, shown as they stop, until the results are here
         with showing(len(spec.ks) * plan.n_init):
@@ -169,6 +163,6 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
         out = cut(SweepOutput(ks, *call()), sizes, host=True, device=None)
     out = out._replace(
         centroids=unframed(out.centroids, frame, spec.dtype),
-        inertia=cast(out.inertia / frame.scale / frame.scale / w_scale / half, spec.dtype),
+        inertia=cast(out.inertia / frame.scale / frame.scale / w_scale, spec.dtype),
     )
     return jax.device_put(out, spec.device)
