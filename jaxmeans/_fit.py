@@ -69,12 +69,14 @@ def restarts(
     ``n_init == 1``). Where Hamerly's bounds pay (:meth:`Tuning.bounded`), each restart runs
     the bounded loop and restarts run one after another (``lax.map``): under ``vmap`` the
     bounded loop's data-dependent trip counts would run to the slowest lane. Data-parallel
-    fits (``axis``, inside ``shard_map``) also run restarts one after another. Otherwise they
+    fits (``axis``, inside ``shard_map``) and the smallest programs
+    (:meth:`Tuning.sequential_restarts`) also run restarts one after another. Otherwise they
     run side by side under ``vmap``.
     """
     n_init = plan.n_init
     bounded = axis is None and tuning.bounded(plan.k, data.X.shape[1])
-    sequential = bounded or axis is not None
+    small = tuning.sequential_restarts(data.X.shape[0] * data.X.shape[1] * plan.k)
+    sequential = bounded or axis is not None or small
     n_active = jnp.int32(plan.k) if problem.k is None else problem.k
     loop = dict(n_active=n_active, tol_abs=tol_abs, max_iter=problem.max_iter, verbose=verbose)
 

@@ -56,6 +56,11 @@ class Tuning:
         :data:`jaxmeans._compile.FAST_COMPILE`: on XLA:CPU 0.7-1.0 s instead of 1.2-2.5 s,
         and as fast to run up to about 2**22 at k = 8 (1.2-1.3x the time at 2**23-2**24;
         2-5x at k = 16-32). -1: never.
+      sequential_restarts_max_work: restarts of programs whose single fit has
+        ``n * d * k`` (padded) up to this run one after another (``lax.map``) rather than
+        side by side (``vmap``): the ten k-means++ restarts ``n_init="auto"`` gives iris
+        (1,024 x 4 x 8 padded) compiled in 1.0-1.1 s against 1.2-1.4 s and ran in
+        3.2-3.9 ms against 4.8-5.0 ms, with the same result. -1: never.
       fused_assign: the nearest-centroid search runs the fused Pallas kernel
         (:mod:`jaxmeans._fused`: distances and a running argmin, the ``[k, rows]`` block
         never written to memory) instead of XLA's GEMM and reduction; off on every
@@ -91,6 +96,7 @@ class Tuning:
     fast_compile_max_work: int
     fast_compile_max_k: int
     auto_restarts: int = 10
+    sequential_restarts_max_work: int = 2**16
     fused_assign: bool = False
     fused_block_rows: int = 128
     fused_block_k: int = 64
@@ -120,6 +126,10 @@ class Tuning:
         """Restarts ``n_init="auto"`` runs for a k-means++ fit of ``k`` clusters to data
         that do (``tiny``) or do not fill the smallest row bucket."""
         return self.auto_restarts if tiny and k <= self.auto_restart_max_k else 1
+
+    def sequential_restarts(self, work: int) -> bool:
+        """Whether restarts of a fit of ``work = n * d * k`` run one after another."""
+        return work <= self.sequential_restarts_max_work
 
     def dot_precision(self) -> lax.Precision:
         """:attr:`precision` as the ``lax.Precision`` of the distance products."""
@@ -189,6 +199,7 @@ def tuning_for(platform: str) -> Tuning:
         fast_compile_max_k=-1,
         # Not measured on accelerators: the CPU's rule, where restarts are surely cheap.
         auto_restarts=10,
+        sequential_restarts_max_work=-1,
     )
 
 
