@@ -80,7 +80,8 @@ class Tuning:
         ``auto_restart_max_k`` (the smallest cluster bucket); else one, as scikit-learn.
         There a fit's time is fixed costs: on 2 CPU cores, warm, iris took 3.3 ms for one
         run and 3.1-3.5 ms for ten; compiling the ten-restart program took 0.4 s more
-        (1.05 s against 0.65 s, once: it is cached). Larger data were measured too and
+        side by side (1.05 s against 0.65 s), 0.2 s more one after another (see
+        ``sequential_restarts_max_work``), once: it is cached. Larger data were measured too and
         rejected: 2,000 x 8, k=5, 2.8 ms for one, 4.3 for three, 9.6 for ten; and every
         restart count there is another program to compile for each shape bucket (20 data
         sets of 500-5,000 rows, cold, 0.8 s became 5.2 s).
