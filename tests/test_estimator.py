@@ -6,6 +6,7 @@ import pickle
 import jax
 import numpy as np
 import pytest
+from helpers import quiet_sklearn_checks
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -37,18 +38,8 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
-# scikit-learn's checks warn that the estimator does not subclass its BaseEstimator (a
-# choice: importing sklearn.base costs 1.3-1.9 s, and jaxmeans must not need scikit-learn)
-# and that the array-API check is skipped (it needs SCIPY_ARRAY_API set before SciPy loads).
-_SKLEARN_CHECK_NOTES = [
-    pytest.mark.filterwarnings("ignore:Estimator .* does not inherit from:UserWarning"),
-    pytest.mark.filterwarnings("ignore:Skipping check check_array_api_input"),
-]
-
-
 @pytest.mark.slow
-@_SKLEARN_CHECK_NOTES[0]
-@_SKLEARN_CHECK_NOTES[1]
+@quiet_sklearn_checks
 def test_scikit_learn_check_estimator():
     results = check_estimator(
         KMeans(n_clusters=3, random_state=0),

@@ -3,6 +3,7 @@
 import jax
 import numpy as np
 import pytest
+from helpers import quiet_sklearn_checks
 from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
 from sklearn.datasets import make_blobs
 
@@ -154,18 +155,8 @@ def test_rows_of_a_memory_map_are_read_without_mapping_the_file(tmp_path):
     np.testing.assert_array_equal(read_rows(view, np.arange(5)), X[1000:1005])
 
 
-# scikit-learn's checks warn that the estimator does not subclass its BaseEstimator (a
-# choice: importing sklearn.base costs 1.3-1.9 s, and jaxmeans must not need scikit-learn)
-# and that the array-API check is skipped (it needs SCIPY_ARRAY_API set before SciPy loads).
-_SKLEARN_CHECK_NOTES = [
-    pytest.mark.filterwarnings("ignore:Estimator .* does not inherit from:UserWarning"),
-    pytest.mark.filterwarnings("ignore:Skipping check check_array_api_input"),
-]
-
-
 @pytest.mark.slow
-@_SKLEARN_CHECK_NOTES[0]
-@_SKLEARN_CHECK_NOTES[1]
+@quiet_sklearn_checks
 def test_scikit_learn_check_estimator():
     from sklearn.utils.estimator_checks import check_estimator
 
