@@ -25,8 +25,17 @@ def unit_rows(X, name: str = "X"):
     magnitude (no overflow, no underflow); traced
     input with ``jnp`` (a zero row stays zero there: it cannot be reported inside a trace).
     """
-    if hasattr(X, "tocsr"):  # scipy.sparse
-        raise ValueError(f"metric='cosine' takes dense {name}; make sparse {name} dense first")
+    if hasattr(X, "tocsr"):  # scipy.sparse: scale the stored values, keep it sparse
+        csr = X.tocsr()
+        rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
+        big = np.zeros(csr.shape[0])
+        np.maximum.at(big, rows, np.abs(csr.data))
+        _no_zero_rows(big > 0, name)
+        scaled = csr.data / big[rows]
+        norms = np.sqrt(np.bincount(rows, weights=scaled.astype(np.float64) ** 2))
+        out = csr.copy()
+        out.data = (scaled / norms[rows]).astype(csr.dtype)
+        return out
     if isinstance(X, np.ndarray):
         # Each row divided by its largest magnitude first: its squares then sum to between
         # 1 and d, never overflowing or underflowing, in the row's own precision.

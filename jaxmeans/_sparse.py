@@ -165,7 +165,9 @@ def _relocated(data, C, labels, sqd, active, sums, counts, d: int):
     return jnp.where(ok[:, None], wx, sums), jnp.where(ok, wp, counts)
 
 
-def _lloyd(data: SparseRows, init, n_active, tol_abs, max_iter, n, d: int) -> KMeansResult:
+def _lloyd(
+    data: SparseRows, init, n_active, tol_abs, max_iter, n, d: int, unit: bool = False
+) -> KMeansResult:
     """Lloyd iterations from ``init`` ``[k, d]`` with scikit-learn's stopping rule."""
     k = init.shape[0]
     active = jnp.arange(k) < n_active
@@ -184,6 +186,9 @@ def _lloyd(data: SparseRows, init, n_active, tol_abs, max_iter, n, d: int) -> KM
         )
         filled = counts > 0
         new = jnp.where(filled[:, None], sums / jnp.where(filled, counts, 1.0)[:, None], C)
+        if unit:  # cosine: each centroid is the direction of its mean
+            norm = jnp.sqrt(sq_norms(new))[:, None]
+            new = jnp.where(norm > 0, new / jnp.where(norm > 0, norm, 1.0), C)
         shift = jnp.sum((new - C) ** 2)
         return it + 1, new, labels, strict | (shift <= tol_abs)
 
@@ -192,6 +197,7 @@ def _lloyd(data: SparseRows, init, n_active, tol_abs, max_iter, n, d: int) -> KM
     it, C, _, done = lax.while_loop(lambda s: (s[0] < max_iter) & ~s[3], body, start)
     labels, sqd = nearest(data, C, active)
     inertia = jnp.sum(data.w * sqd)
+    inertia = inertia / 2 if unit else inertia  # cosine: sum w (1 - cos) on unit rows
     return KMeansResult(C, labels.reshape(-1), inertia, it, done)
 
 
@@ -254,7 +260,10 @@ def fit_sparse_program(problem: SparseProblem, *, plan: Plan, d: int, tuning: Tu
             start = _random_rows(key, data, k, d)
         else:
             start = _plusplus(key, data, k, k_real, d)
-        return _lloyd(data, start, k_real, problem.tol_abs, problem.max_iter, problem.n, d)
+        return _lloyd(
+            data, start, k_real, problem.tol_abs, problem.max_iter, problem.n, d,
+            unit=plan.spherical,
+        )  # fmt: skip
 
     if plan.n_init == 1:
         return one(problem.key)

@@ -142,8 +142,6 @@ def specify(
     w = v.check_sample_weight(sample_weight, n, dtype)
     v.check_positive_mass(checked.plan.k, w, k_name if checked.ks is None else "max(ks)")
     if checked.plan.spherical:
-        if sparse:
-            raise ValueError("metric='cosine' takes dense X; make sparse X dense first")
         X = unit_rows(X)
     problem = Problem(X, w, checked.init, checked.key, checked.tol, checked.max_iter, None, None)
     traced = v.any_traced(problem)

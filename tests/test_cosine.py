@@ -117,3 +117,26 @@ def test_minibatch_cosine_keeps_unit_centres_and_finds_the_directions():
     stream = jaxmeans.MiniBatchKMeans(4, metric="cosine", random_state=0)
     stream.partial_fit(_directions(n=500, seed=7))
     np.testing.assert_allclose(np.linalg.norm(stream.cluster_centers_, axis=1), 1.0, atol=1e-6)
+
+
+def test_sparse_rows_give_the_dense_cosine_fit():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(8)
+    X = _directions(n=400, d=30, seed=8)
+    X[np.abs(X) < 0.4] = 0.0  # mostly zeros, as text features are
+    X[:, 0] += 0.01  # no row left all zeros
+    Xs = sp.csr_matrix(X.astype(np.float32))
+    init = X[rng.choice(400, 4, replace=False)].astype(np.float32)
+    dense = jaxmeans.kmeans(X.astype(np.float32), 4, init=init, metric="cosine", tol=0.0)
+    sparse = jaxmeans.kmeans(Xs, 4, init=init, metric="cosine", tol=0.0)
+    np.testing.assert_array_equal(np.asarray(sparse.labels), np.asarray(dense.labels))
+    np.testing.assert_allclose(sparse.centroids, dense.centroids, atol=1e-5)
+    assert float(sparse.inertia) == pytest.approx(float(dense.inertia), rel=1e-5)
+    model = jaxmeans.KMeans(4, metric="cosine", random_state=0).fit(Xs)
+    np.testing.assert_allclose(np.linalg.norm(model.cluster_centers_, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(model.transform(Xs), model.transform(X), atol=1e-5)
+    holed = X.copy()
+    holed[3] = 0.0
+    with pytest.raises(ValueError, match="X row 3 is all zeros"):
+        jaxmeans.kmeans(sp.csr_matrix(holed), 4, metric="cosine")
