@@ -56,7 +56,12 @@ def _assert_same(plain, bounded):
 
 @pytest.mark.parametrize(
     "n,d,centres,k,seed",
-    [(3000, 16, 12, 40, 0), (2000, 32, 50, 64, 1), (1500, 4, 3, 36, 2), (4000, 2, 8, 48, 3)],
+    [
+        pytest.param(3000, 16, 12, 40, 0, marks=pytest.mark.slow),
+        (2000, 32, 50, 64, 1),
+        (1500, 4, 3, 36, 2),
+        pytest.param(4000, 2, 8, 48, 3, marks=pytest.mark.slow),
+    ],
 )
 def test_bounded_loop_equals_plain_loop(n, d, centres, k, seed):
     X = _blobs(n, d, centres, seed)

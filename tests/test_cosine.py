@@ -47,6 +47,7 @@ def test_kmeans_cosine_matches_the_float64_reference(dtype):
     assert float(result.inertia) == pytest.approx(objective, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_scaling_rows_changes_nothing_and_seeding_is_on_the_cosine_distance():
     X = _directions(seed=1)
     scaled = X * np.random.default_rng(2).uniform(0.01, 100.0, size=(len(X), 1))
@@ -119,6 +120,7 @@ def test_minibatch_cosine_keeps_unit_centres_and_finds_the_directions():
     np.testing.assert_allclose(np.linalg.norm(stream.cluster_centers_, axis=1), 1.0, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_sparse_rows_give_the_dense_cosine_fit():
     import scipy.sparse as sp
 
