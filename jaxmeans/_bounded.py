@@ -24,8 +24,9 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._distances import HIGHEST, sq_norms
-from ._lloyd import block_sums, inertia_of, relocation, report, update
+from ._lloyd import inertia_of, relocation, report, update
 from ._problem import Data, KMeansResult
+from ._sums import block_sums
 
 # Above this many centroids the [k, k] centre distances are not formed and only the lower
 # bounds settle rows (still valid, just fewer settled), to keep memory O(n + k).

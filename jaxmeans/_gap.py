@@ -2,15 +2,23 @@
 
 For each k the data's log within-cluster dispersion ``log W_k`` (log inertia) is compared
 with its mean over ``n_refs`` reference sets drawn without cluster structure, uniform over
-the data's bounding box or over the box of its principal components. The reference sets are
-drawn inside the program and every fit, the data's and the references', runs in one
-compiled program: the elbow's work queue over the ks, for one data set after another
-(``lax.map``; a ``vmap`` over the sets ran 2.5x slower, every set's queue waiting for the
-slowest).
+the data's bounding box or over the box of its principal components. Every fit, the data's and the
+references', runs in one compiled program per set (:func:`set_program`, the set's index an
+argument, its reference rows drawn inside): the elbow's work queue over the ks with one
+slot. On CPUs the sets run from as many host threads as there are cores, since XLA:CPU
+runs a program this small on one core (measured on 2 cores, 20,000 x 8, ks 1..10, 10
+reference sets: 1.3 s one set after another, 0.7 s on two threads, with the same result).
+Inside the caller's ``jit``/``vmap`` the sets run one after another in the caller's
+program (:func:`gap_program`). A ``vmap`` over the sets ran 2.5x slower than one after
+another, every set waiting for the slowest; so did a queue of two or more slots per set
+(one reference set: 1 slot 0.155 s, 2 slots 0.157 s, 4 slots 0.218 s, 8 slots 0.361 s:
+a pass over 20,000 rows is cheap, and a queue's tail runs many slots for one fit).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import jax
@@ -19,18 +27,11 @@ import numpy as np
 from jax import lax
 
 from . import _validation as v
-from ._buckets import place
 from ._compile import Program
 from ._placement import device_of
 from ._spec import specify
 from ._sweep import sweep_program
 from ._tuning import tuning_for, tuning_of
-
-# Fits side by side in each data set's work queue. Measured (20,000 x 8, ks 1..10, one
-# uniform reference set, 2 cores): 1 slot 0.155 s, 2 slots 0.157 s, 4 slots 0.218 s,
-# 8 slots (the elbow's rule) 0.361 s: at this size a pass over the rows is cheap, and the
-# many slots of a queue's tail run on while only one fit is left.
-GAP_SLOTS = 2
 
 REFERENCES = ("uniform", "pca")
 
@@ -58,71 +59,114 @@ class GapResult(NamedTuple):
     k_best: jax.Array
 
 
-def k_best_rule(ks, gap, gap_se) -> jax.Array:
+def k_best_rule(ks, gap, gap_se, xp=jnp) -> jax.Array:
     """Tibshirani's rule: the smallest ``ks[i]`` with ``gap[i] >= gap[i+1] - gap_se[i+1]``;
-    ``ks[-1]`` when none passes. Works eagerly and under ``jit``/``vmap``.
+    ``ks[-1]`` when none passes. Works eagerly and under ``jit``/``vmap`` (``xp``: NumPy
+    for host arrays).
 
     Example:
       >>> from jaxmeans._gap import k_best_rule
       >>> int(k_best_rule([1, 2, 3, 4], [0.1, 0.5, 0.9, 0.85], [0.05, 0.05, 0.05, 0.05]))
       3
     """
-    ks, gap, gap_se = (jnp.asarray(a) for a in (ks, gap, gap_se))
+    ks, gap, gap_se = (xp.asarray(a) for a in (ks, gap, gap_se))
     passes = gap[:-1] >= gap[1:] - gap_se[1:]
-    first = jnp.argmax(passes)
-    return jnp.where(jnp.any(passes), ks[:-1][first], ks[-1]).astype(jnp.int32)
+    first = xp.argmax(passes)
+    return xp.asarray(xp.where(xp.any(passes), ks[:-1][first], ks[-1])).astype(xp.int32)
+
+
+def _box(X: jax.Array, reference: str):
+    """``(low, high, mean, axes)``: the box the reference rows are drawn in, in the data's
+    own coordinates (``"uniform"``: ``mean``, ``axes`` None) or in those of its principal
+    components (``"pca"``), which ``axes`` rotates back and ``mean`` shifts back."""
+    if reference == "pca":
+        mean = jnp.mean(X, axis=0)
+        # The principal axes from the d x d scatter matrix (cheaper than an SVD of X).
+        _, axes = jnp.linalg.eigh((X - mean[None]).T @ (X - mean[None]))
+        Z = (X - mean[None]) @ axes
+        return jnp.min(Z, axis=0), jnp.max(Z, axis=0), mean, axes
+    return jnp.min(X, axis=0), jnp.max(X, axis=0), None, None
+
+
+def _draw(X: jax.Array, key: jax.Array, b, box) -> jax.Array:
+    """Reference set ``b`` (from ``fold_in(key, b)``) in ``box`` (from :func:`_box`)."""
+    low, high, mean, axes = box
+    u = jax.random.uniform(jax.random.fold_in(key, b), X.shape, X.dtype)
+    ref = low[None] + u * (high - low)[None]
+    return ref if axes is None else ref @ axes.T + mean[None]
 
 
 def reference_sets(X: jax.Array, key: jax.Array, n_refs: int, reference: str) -> jax.Array:
     """``[n_refs, n, d]`` reference data: uniform over the bounding box of ``X``, or over
     the box of its principal components (rotated back), each set from ``fold_in(key, b)``."""
     X = jnp.asarray(X)
-    n, d = X.shape
-    if reference == "pca":
-        mean = jnp.mean(X, axis=0)
-        # The principal axes from the d x d scatter matrix (cheaper than an SVD of X).
-        _, axes = jnp.linalg.eigh((X - mean[None]).T @ (X - mean[None]))
-        Z = (X - mean[None]) @ axes
-    else:
-        Z = X
-    low, high = jnp.min(Z, axis=0), jnp.max(Z, axis=0)
+    box = _box(X, reference)
+    return jax.vmap(lambda b: _draw(X, key, b, box))(jnp.arange(n_refs))
 
-    def draw(b):
-        u = jax.random.uniform(jax.random.fold_in(key, b), (n, d), X.dtype)
-        ref = low[None] + u * (high - low)[None]
-        return ref @ axes.T + mean[None] if reference == "pca" else ref
 
-    return jax.vmap(draw)(jnp.arange(n_refs))
+def set_program(X, key, tol, b, *, ks, reference, n_init, max_iter, tuning) -> jax.Array:
+    """Inertia ``[m]`` of data set ``b`` for every k of ``ks``: the data when ``b`` is 0,
+    else reference set ``b - 1`` (drawn here, as :func:`reference_sets` draws it), by the
+    elbow's work queue with one slot (the arguments as :func:`gap_statistic` takes them,
+    checked)."""
+    del tuning  # keys the program to its platform; the sweep reads the data's own
+    refs_key = jax.random.fold_in(key, 1)
+    data = lax.cond(b == 0, lambda: X, lambda: _draw(X, refs_key, b - 1, _box(X, reference)))
+    spec = specify(
+        data, ks=ks, key=key, init="k-means++", n_init=n_init, max_iter=max_iter, tol=tol,
+        caller="gap_statistic",
+    )  # fmt: skip
+    out = sweep_program(
+        spec.problem, jnp.asarray(spec.ks), plan=spec.plan, slots=1, tuning=spec.tuning
+    )
+    return out[0]
+
+
+def summarise(ks, inertia, xp=jnp) -> GapResult:
+    """The statistic from the inertia ``[1 + B, m]`` of the data (row 0) and of the ``B``
+    reference sets, in ``xp`` (``jax.numpy`` inside a program, NumPy on the host)."""
+    logs = xp.log(xp.maximum(inertia, xp.finfo(inertia.dtype).tiny))
+    log_w, ref_log_w = logs[0], logs[1:]
+    gap = xp.mean(ref_log_w, axis=0) - log_w
+    gap_se = xp.std(ref_log_w, axis=0) * xp.sqrt(1.0 + 1.0 / ref_log_w.shape[0])
+    gap_se = gap_se.astype(inertia.dtype)
+    ks = xp.asarray(ks, dtype=xp.int32)
+    return GapResult(ks, gap, gap_se, log_w, ref_log_w, k_best_rule(ks, gap, gap_se, xp))
 
 
 def gap_program(X, key, tol, *, ks, n_refs, reference, n_init, max_iter, tuning) -> GapResult:
-    """The whole statistic for ``X`` (pure JAX; ``ks`` a tuple, the rest as
-    :func:`gap_statistic` takes them, checked)."""
-    del tuning  # keys the program to its platform; the sweep reads the data's own
-    refs = reference_sets(X, jax.random.fold_in(key, 1), n_refs, reference)
-    sets = jnp.concatenate([X[None], refs])
-
-    def curve(data):
-        spec = specify(
-            data, ks=ks, key=key, init="k-means++", n_init=n_init, max_iter=max_iter, tol=tol,
-            caller="gap_statistic",
-        )  # fmt: skip
-        slots = min(len(ks) * n_init, GAP_SLOTS)
-        out = sweep_program(
-            spec.problem, jnp.asarray(spec.ks), plan=spec.plan, slots=slots, tuning=spec.tuning
-        )
-        return out[0]
-
-    inertia = lax.map(curve, sets)  # [1 + B, m], one work queue after another
-    logs = jnp.log(jnp.maximum(inertia, jnp.finfo(inertia.dtype).tiny))
-    log_w, ref_log_w = logs[0], logs[1:]
-    gap = jnp.mean(ref_log_w, axis=0) - log_w
-    gap_se = jnp.std(ref_log_w, axis=0) * jnp.sqrt(1.0 + 1.0 / n_refs)
-    ks_arr = jnp.asarray(ks, jnp.int32)
-    return GapResult(ks_arr, gap, gap_se, log_w, ref_log_w, k_best_rule(ks_arr, gap, gap_se))
+    """The whole statistic for ``X`` in one program, one set after another (``lax.map``):
+    what :func:`gap_statistic` runs inside the caller's ``jit``/``vmap``."""
+    one = lambda b: set_program(  # noqa: E731
+        X, key, tol, b, ks=ks, reference=reference, n_init=n_init, max_iter=max_iter,
+        tuning=tuning,
+    )  # fmt: skip
+    return summarise(ks, lax.map(one, jnp.arange(1 + n_refs)))
 
 
+SET = Program(set_program, ("ks", "reference", "n_init", "max_iter", "tuning"))
 GAP = Program(gap_program, ("ks", "n_refs", "reference", "n_init", "max_iter", "tuning"))
+
+
+def _on_cores(run, n_sets: int, tuning) -> np.ndarray:
+    """``run(b)`` for every set ``b``, stacked: on CPUs from as many host threads as there
+    are cores (XLA runs each small program on one core; several run at once), the
+    reference sets first and the data, whose fits stop soonest, last; elsewhere in turn."""
+    workers = min(n_sets, _cores()) if tuning.platform == "cpu" else 1
+    order = [*range(1, n_sets), 0]
+    if workers == 1:
+        done = {b: np.asarray(run(b)) for b in order}
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="jaxmeans-gap") as pool:
+            done = dict(zip(order, pool.map(lambda b: np.asarray(run(b)), order), strict=True))
+    return np.stack([done[b] for b in range(n_sets)])
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def gap_statistic(
@@ -189,9 +233,16 @@ def gap_statistic(
         )
     device = device_of(X)
     X = np.asarray(X, dtype) if isinstance(X, np.ndarray) else X.astype(dtype)
-    work = X.shape[0] * X.shape[1] * max(ks_t) * (n_refs + 1)
-    args = place((X, key, tol), device)
-    return GAP(
-        *args, tuning=tuning_for(device.platform), work=work, k=max(ks_t), device=device,
-        **static,
-    )  # fmt: skip
+    X, key, tol = jax.device_put((X, key, tol), device)  # once, for every set
+    tuning = tuning_for(device.platform)
+    sets = np.arange(1 + n_refs, dtype=np.int32)
+    work = X.shape[0] * X.shape[1] * max(ks_t)
+    del static["n_refs"]
+
+    def run(b):
+        return SET(
+            X, key, tol, sets[b], tuning=tuning, work=work, k=max(ks_t), device=device, **static
+        )
+
+    host = summarise(ks_t, _on_cores(run, 1 + n_refs, tuning), np)
+    return jax.device_put(host, device)

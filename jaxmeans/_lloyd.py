@@ -16,24 +16,32 @@ from jax import lax
 
 from ._distances import HIGHEST, nearest, nearest_in_block, sq_norms
 from ._problem import Data, KMeansResult
+from ._sums import block_sums, compensated_add
 from ._tuning import Tuning
 
 
-def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning):
+def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning, after=False):
     """One pass over the row blocks: labels, whether any changed, and per-cluster sums.
 
     Args:
       labels_old: ``[n_pad] int32`` labels of the previous iteration (-1 before the first).
+      after: (static) take the sums after the pass, one scatter over all rows
+        (:func:`block_sums` with a partial sum per row block), instead of block by block.
 
     Returns:
       ``(labels [n_pad] int32, changed, sums [k, d], counts [k])``.
 
-    Sums are taken per block while it is in cache (under ``vmap`` about half the time of
+    Under ``vmap`` sums are taken per block while it is in cache (about half the time of
     one ``segment_sum`` over all rows afterwards): a scatter of the weighted points with
     the weight as an extra column, or on accelerators the one-hot assignment times them
-    (one small GEMM).
+    (one small GEMM). For one fit on a CPU the scatter afterwards is cheaper: the pass then
+    slices no weighted block out of the data and runs one scatter, not one per block.
     """
     k, d = centroids.shape
+    if after:
+        labels, changed = _labels_pass(data, centroids, active, labels_old, tuning)
+        sums, counts = block_sums(data, labels, k, groups=data.blocks.shape[0])
+        return labels, changed, sums, counts
     c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
     index = jnp.arange(k)
     n_blocks, _, rows = data.blocks.shape
@@ -66,35 +74,27 @@ def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning):
     return labels.reshape(-1), changed, acc[:, :d], acc[:, d]
 
 
-def compensated_add(total, comp, part):
-    """Kahan's step: ``total + part`` with the rounding carried in ``comp``. Summing the
-    per-block cluster sums this way keeps float32 sums over a million rows as accurate as
-    one block's (one Lloyd step at (1M, 2, 10): 1.3e-7 from float64, 1.3e-6 without;
-    scikit-learn 1.7e-7)."""
-    y = part - comp
-    new = total + y
-    return new, (new - total) - y
+def _labels_pass(data: Data, centroids, active, labels_old, tuning: Tuning):
+    """:func:`_assign_and_sum`'s pass without the sums: ``(labels [n_pad] int32,
+    changed)``."""
+    c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
+    n_blocks, _, rows = data.blocks.shape
+    real = (jnp.arange(n_blocks * rows) < data.n).reshape(n_blocks, rows)
 
+    def pass_block(changed, args):
+        _, xt, old, is_real = args
+        labels, _ = nearest_in_block(xt, centroids, c_sq, tuning)
+        return changed | jnp.any((labels != old) & is_real), labels
 
-def block_sums(data: Data, labels: jax.Array, k: int):
-    """Per-cluster weighted sums ``[k, d]`` and weights ``[k]`` of rows labelled ``labels``
-    ``[n_pad]``: one scatter into a few partial sums over consecutive rows, then their sum.
-    One scatter over all rows is a running sum 100,000 rows long (one Lloyd step at
-    (100k, 64, 256): 1.6e-7 from float64, scikit-learn 9e-8); eight partial sums bring it
-    to 9e-8 at no measurable cost. Fewer when ``k * (d + 1)`` is large, where the partial
-    sums' grid costs time (at k=1024, d=128 eight of them cost 10% of the fit) and each
-    cluster has few rows to sum anyway."""
-    n_pad, width = data.X.shape[0], data.Xw1.shape[-1]
-    groups = max(1, min(8, 2**19 // (k * width)))
-    if groups == 1:
-        acc = jax.ops.segment_sum(data.Xw1.reshape(-1, width), labels, num_segments=k)
-    else:
-        group = jnp.arange(n_pad, dtype=jnp.int32) * groups // n_pad
-        grid = jax.ops.segment_sum(
-            data.Xw1.reshape(-1, width), group * k + labels, num_segments=groups * k
-        )
-        acc = jnp.sum(grid.reshape(groups, k, width), axis=0)
-    return acc[:, :-1], acc[:, -1]
+    def block(changed, args):
+        if isinstance(data.used, int):
+            return pass_block(changed, args)
+        skip = lambda changed, args: (changed, jnp.zeros(rows, jnp.int32))  # noqa: E731
+        return lax.cond(args[0] < data.used, pass_block, skip, changed, args)
+
+    xs = (jnp.arange(n_blocks), data.blocks, labels_old.reshape(n_blocks, rows), real)
+    changed, labels = lax.scan(block, jnp.bool_(False), xs)
+    return labels.reshape(-1), changed
 
 
 def _relocated(data: Data, centroids, labels, active, sums, counts, axis=None):
@@ -243,7 +243,8 @@ def lloyd_step(
       ``shift``, ``energy`` from :func:`update`.
     """
     lanes = centroids.ndim == 3
-    one = lambda c, lab, a: _assign_and_sum(data, c, a, lab, tuning)  # noqa: E731
+    after = not lanes and not tuning.one_hot_update(centroids.shape[-2])
+    one = lambda c, lab, a: _assign_and_sum(data, c, a, lab, tuning, after)  # noqa: E731
     labels, changed, sums, counts = (jax.vmap(one) if lanes else one)(centroids, labels_old, active)
     if axis is not None:
         sums, counts = lax.psum((sums, counts), axis)

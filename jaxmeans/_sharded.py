@@ -101,7 +101,7 @@ def sweep_sharded_program(
         )
         # Starts for every restart, shared by all ks, as in the single-device sweep.
         keys = p.key[None] if plan.n_init == 1 else jax.random.split(p.key, plan.n_init)
-        seeds, group = starts(data, p.init, keys, plan, axis=axis)
+        seeds, group = starts(data, p.init, keys, plan, tuning, axis=axis)
         loop = dict(tol_abs=tol_abs, max_iter=p.max_iter, tuning=tuning, axis=axis)
 
         def fit_k(k):

@@ -18,8 +18,8 @@ from jax import lax
 
 from ._distances import sq_norms
 from ._init import _draw_proportional, default_n_local_trials
-from ._lloyd import compensated_add
 from ._problem import KMeansResult, Plan
+from ._sums import compensated_add
 from ._tuning import Tuning
 
 

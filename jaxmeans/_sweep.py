@@ -69,21 +69,23 @@ def sweep_slots(n_jobs: int) -> int:
     return max(1, min(n_jobs, 8))
 
 
-def starts(data: Data, init, keys, plan: Plan, axis=None):
+def starts(data: Data, init, keys, plan: Plan, tuning: Tuning, axis=None):
     """Centred starting centroids ``[n_init, n_groups, k_max, d]`` for every restart, and
     ``group [k_max + 1] int32``: which of the ``n_groups`` seedings serves each k.
 
     k-means++ draws ``2 + int(ln k)`` candidates per step, so ks with the same count share a
     seeding (it is prefix-stable in k): one run per distinct count, not one per k.
-    Random and array starts are shared by every k outright (one group). With ``axis``
-    (inside ``shard_map``) the seedings are drawn over every device's rows and run one
-    after another.
+    Random and array starts are shared by every k outright (one group). The seedings run
+    side by side or one after another as the tuning says
+    (:attr:`~jaxmeans._tuning.Tuning.sequential_seedings`); with ``axis`` (inside
+    ``shard_map``) they are drawn over every device's rows, one after another.
     """
     k_max = plan.k
     table = [default_n_local_trials(max(k, 1)) for k in range(k_max + 1)]
     if plan.init_mode == "array":
         return (init - data.mean[None, :])[None, None], jnp.zeros(k_max + 1, jnp.int32)
-    each = jax.vmap if axis is None else (lambda f: lambda xs: lax.map(f, xs))
+    one_by_one = axis is not None or tuning.sequential_seedings
+    each = (lambda f: lambda xs: lax.map(f, xs)) if one_by_one else jax.vmap
     if plan.init_mode == "random":
         one = lambda key: random_rows_core(key, data.X, data.w, k_max, axis=axis)[0]  # noqa: E731
         return each(one)(keys)[:, None], jnp.zeros(k_max + 1, jnp.int32)
@@ -161,7 +163,7 @@ def sweep_program(
     )
     tol_abs = problem.tol * variance(data)
     keys = key[None] if n_init == 1 else jax.random.split(key, n_init)
-    seeds, group_of = starts(data, init, keys, plan)
+    seeds, group_of = starts(data, init, keys, plan, tuning)
 
     # Job j fits ks[job_k[j]] from restart job_r[j]; largest k first.
     job_k = m - 1 - jnp.arange(n_jobs) // n_init
@@ -191,9 +193,13 @@ def sweep_program(
 
     def body(q: _Queue) -> _Queue:
         active = jax.vmap(active_rows)(q.job)
-        new, labels, strict, shift, _ = lloyd_step(
-            data, q.centroids, q.labels, active, tuning=tuning
-        )
+        if slots == 1:  # one fit: its step unbatched (sums after the pass, see lloyd_step)
+            step = lloyd_step(data, q.centroids[0], q.labels[0], active[0], tuning=tuning)
+            new, labels, strict, shift = (a[None] for a in step[:4])
+        else:
+            new, labels, strict, shift, _ = lloyd_step(
+                data, q.centroids, q.labels, active, tuning=tuning
+            )
         n_iter = q.n_iter + 1
         converged = strict | (shift <= tol_abs)
         stops = (converged | (n_iter >= max_iter)) & (q.job < n_jobs)

@@ -1,5 +1,7 @@
 """The elbow sweep: one program for every k, equal to separate fits, and the knee."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,6 +10,7 @@ from helpers import count_compiles
 from sklearn.cluster import KMeans
 
 import jaxmeans
+from jaxmeans import _tuning
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +100,13 @@ def test_scores_add_the_silhouette_of_each_k(three_blobs, key):
 
 
 def test_single_k_and_weights(blobs):
+    # One job: the queue's one slot steps the fit unbatched, as a single fit does.
     w = np.random.default_rng(0).integers(1, 4, len(blobs))
     sweep = jaxmeans.elbow(blobs, [4], sample_weight=w)
     single = jaxmeans.kmeans(blobs, 4, sample_weight=w)
     assert float(sweep.inertia[0]) == pytest.approx(float(single.inertia), rel=1e-5)
+    np.testing.assert_array_equal(sweep.labels[0], single.labels)
+    assert int(sweep.n_iter[0]) == int(single.n_iter)
     assert int(sweep.knee) == 0  # one point has no knee
 
 
@@ -161,3 +167,16 @@ def test_result_has_one_pytree_structure_eager_and_under_jit(blobs, key):
     assert jax.tree.structure(flat) == jax.tree.structure(eager)
     assert eager.knee.dtype == jnp.int32 and eager.knee.shape == ()
     assert int(flat.knee) == 0 and int(jitted.knee) == int(eager.knee)
+
+
+def test_seedings_one_after_another_equal_seedings_side_by_side(monkeypatch, blobs, key):
+    # CPUs run a sweep's k-means++ seedings one after another; accelerators side by side.
+    ks, n_init = [1, 3, 8], 2
+    ours = jaxmeans.elbow(blobs, ks, key=key, n_init=n_init)
+    assert _tuning.CPU.sequential_seedings
+    side = dataclasses.replace(_tuning.CPU, sequential_seedings=False)
+    monkeypatch.setattr(_tuning, "CPU", side)
+    other = jaxmeans.elbow(blobs, ks, key=key, n_init=n_init)
+    np.testing.assert_array_equal(ours.labels, other.labels)
+    np.testing.assert_array_equal(ours.n_iter, other.n_iter)
+    np.testing.assert_allclose(ours.centroids, other.centroids, rtol=1e-6, atol=1e-6)

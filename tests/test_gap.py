@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import jaxmeans
+from jaxmeans import _gap
 from jaxmeans._gap import k_best_rule, reference_sets
 
 
@@ -79,6 +80,21 @@ def test_same_key_same_result_and_jit():
     )
     np.testing.assert_allclose(jitted.gap, a.gap, atol=1e-5)
     assert int(jitted.k_best) == int(a.k_best) == 2
+
+
+def test_the_result_does_not_depend_on_how_many_threads_run_the_sets(monkeypatch):
+    # One set per task, the tasks taken by however many threads there are cores: every
+    # entry must land in its own row, whatever order the sets finish in.
+    X = _blobs(70, np.array([[0.0, 0.0], [9.0, 0.0], [0.0, 9.0]]), seed=2).astype(np.float32)
+    results = []
+    for cores in (1, 2, 5):
+        monkeypatch.setattr(_gap, "_cores", lambda cores=cores: cores)
+        results.append(jaxmeans.gap_statistic(X, range(1, 6), n_refs=4, key=3))
+    for other in results[1:]:
+        for a, b in zip(results[0], other, strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # ... and every reference set is a set of its own.
+    assert len(np.unique(np.asarray(results[0].ref_log_w)[:, 1])) == 4
 
 
 @pytest.mark.parametrize(
