@@ -74,7 +74,8 @@ def starts(data: Data, init, keys, plan: Plan, tuning: Tuning, axis=None):
     ``group [k_max + 1] int32``: which of the ``n_groups`` seedings serves each k.
 
     k-means++ draws ``2 + int(ln k)`` candidates per step, so ks with the same count share a
-    seeding (it is prefix-stable in k): one run per distinct count, not one per k.
+    seeding (it is prefix-stable in k): one run per distinct count, not one per k, each
+    stopping at the largest k it serves (rows past it are zeros, never used).
     Random and array starts are shared by every k outright (one group). The seedings run
     side by side or one after another as the tuning says
     (:attr:`~jaxmeans._tuning.Tuning.sequential_seedings`); with ``axis`` (inside
@@ -90,10 +91,13 @@ def starts(data: Data, init, keys, plan: Plan, tuning: Tuning, axis=None):
         one = lambda key: random_rows_core(key, data.X, data.w, k_max, axis=axis)[0]  # noqa: E731
         return each(one)(keys)[:, None], jnp.zeros(k_max + 1, jnp.int32)
     trials_max = table[-1]
-    counts = jnp.arange(table[1], trials_max + 1)
+    trials = range(table[1], trials_max + 1)
+    counts = jnp.array(trials, jnp.int32)
+    # A seeding stops at the largest k it serves (the later rows would go unused).
+    needed = jnp.array([max(k for k in range(1, k_max + 1) if table[k] <= t) for t in trials])
     block = data.blocks.shape[2] if axis is None else None
 
-    def one(key, trials):
+    def one(key, trials, centres):
         return kmeans_plusplus_core(
             key,
             data.XT,
@@ -102,11 +106,12 @@ def starts(data: Data, init, keys, plan: Plan, tuning: Tuning, axis=None):
             k_max,
             trials_max,
             n_trials_used=trials,
+            n_centres=centres,
             block=block,
             axis=axis,
         )[0]
 
-    seeded = each(lambda key: each(lambda t: one(key, t))(counts))(keys)
+    seeded = each(lambda key: each(lambda tc: one(key, *tc))((counts, needed)))(keys)
     return seeded, jnp.array(table, jnp.int32) - table[1]
 
 
