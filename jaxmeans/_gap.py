@@ -2,23 +2,21 @@
 
 For each k the data's log within-cluster dispersion ``log W_k`` (log inertia) is compared
 with its mean over ``n_refs`` reference sets drawn without cluster structure, uniform over
-the data's bounding box or over the box of its principal components. Every fit, the data's and the
-references', runs in one compiled program per set (:func:`set_program`, the set's index an
-argument, its reference rows drawn inside): the elbow's work queue over the ks with one
-slot. On CPUs the sets run from as many host threads as there are cores, since XLA:CPU
-runs a program this small on one core (measured on 2 cores, 20,000 x 8, ks 1..10, 10
-reference sets: 1.3 s one set after another, 0.7 s on two threads, with the same result).
-Inside the caller's ``jit``/``vmap`` the sets run one after another in the caller's
-program (:func:`gap_program`). A ``vmap`` over the sets ran 2.5x slower than one after
-another, every set waiting for the slowest; so did a queue of two or more slots per set
-(one reference set: 1 slot 0.155 s, 2 slots 0.157 s, 4 slots 0.218 s, 8 slots 0.361 s:
-a pass over 20,000 rows is cheap, and a queue's tail runs many slots for one fit).
+the data's bounding box or over the box of its principal components. Every fit, the
+data's and the references', runs in one compiled program per set (:func:`set_program`,
+the set's index an argument, its reference rows drawn inside): the elbow's work queue over
+the ks with one slot. On CPUs the sets run on every core (:mod:`jaxmeans._threads`; on 2
+cores, 20,000 x 8, ks 1..10, 10 reference sets: 1.3 s one set after another, 0.7 s from
+two threads, the same result). Inside the caller's ``jit``/``vmap`` the sets run one after
+another in the caller's program (:func:`gap_program`). A ``vmap`` over the sets ran 2.5x
+slower than one after another, every set waiting for the slowest; so did a queue of two or
+more slots per set (one reference set: 1 slot 0.155 s, 2 slots 0.157 s, 4 slots 0.218 s,
+8 slots 0.361 s: a pass over 20,000 rows is cheap, and a queue's tail runs many slots for
+one fit).
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import jax
@@ -26,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from . import _threads
 from . import _validation as v
 from ._compile import Program
 from ._placement import device_of
@@ -148,27 +147,6 @@ SET = Program(set_program, ("ks", "reference", "n_init", "max_iter", "tuning"))
 GAP = Program(gap_program, ("ks", "n_refs", "reference", "n_init", "max_iter", "tuning"))
 
 
-def _on_cores(run, n_sets: int, tuning) -> np.ndarray:
-    """``run(b)`` for every set ``b``, stacked: on CPUs from as many host threads as there
-    are cores (XLA runs each small program on one core; several run at once), the
-    reference sets first and the data, whose fits stop soonest, last; elsewhere in turn."""
-    workers = min(n_sets, _cores()) if tuning.platform == "cpu" else 1
-    order = [*range(1, n_sets), 0]
-    if workers == 1:
-        done = {b: np.asarray(run(b)) for b in order}
-    else:
-        with ThreadPoolExecutor(workers, thread_name_prefix="jaxmeans-gap") as pool:
-            done = dict(zip(order, pool.map(lambda b: np.asarray(run(b)), order), strict=True))
-    return np.stack([done[b] for b in range(n_sets)])
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def gap_statistic(
     X,
     ks=range(1, 11),
@@ -244,5 +222,10 @@ def gap_statistic(
             X, key, tol, sets[b], tuning=tuning, work=work, k=max(ks_t), device=device, **static
         )
 
-    host = summarise(ks_t, _on_cores(run, 1 + n_refs, tuning), np)
+    # The reference sets first; the data, whose fits stop soonest, last.
+    order = [*range(1, 1 + n_refs), 0]
+    threads = _threads.workers(len(order), tuning)
+    done = _threads.run_all(lambda b: np.asarray(run(b)), order, threads)
+    inertia = np.stack([done[order.index(b)] for b in range(1 + n_refs)])
+    host = summarise(ks_t, inertia, np)
     return jax.device_put(host, device)

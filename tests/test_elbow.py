@@ -10,7 +10,7 @@ from helpers import count_compiles
 from sklearn.cluster import KMeans
 
 import jaxmeans
-from jaxmeans import _tuning
+from jaxmeans import _threads, _tuning
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +180,36 @@ def test_seedings_one_after_another_equal_seedings_side_by_side(monkeypatch, blo
     np.testing.assert_array_equal(ours.labels, other.labels)
     np.testing.assert_array_equal(ours.n_iter, other.n_iter)
     np.testing.assert_allclose(ours.centroids, other.centroids, rtol=1e-6, atol=1e-6)
+
+
+def test_split_ks_deals_interleaved_parts_of_one_length():
+    from jaxmeans._run import split_ks
+
+    parts = split_ks(np.arange(1, 11), 2)
+    assert [p.tolist() for p in parts] == [[1, 3, 5, 7, 9], [2, 4, 6, 8, 10]]
+    parts = split_ks(np.array([2, 3, 5, 8, 13]), 2)  # the shorter part repeats its smallest
+    assert [p.tolist() for p in parts] == [[2, 5, 13], [3, 3, 8]]
+    assert [p.tolist() for p in split_ks(np.array([4, 6]), 8)] == [[4], [6]]
+    assert [p.tolist() for p in split_ks(np.array([4, 6, 7]), 1)] == [[4, 6, 7]]
+
+
+def test_a_sweep_split_over_cores_equals_one_program(monkeypatch, key):
+    # 10,000 rows: a sweep that runs its ks in one part per core on a CPU.
+    rng = np.random.default_rng(5)
+    centres = rng.normal(scale=6, size=(6, 3))
+    X = (centres[rng.integers(0, 6, 10_000)] + rng.normal(size=(10_000, 3))).astype(np.float32)
+    calls, original = [], _threads.run_all
+
+    def counted(fn, tasks, n_workers):
+        calls.append(len(tasks))
+        return original(fn, tasks, n_workers)
+
+    monkeypatch.setattr(_threads, "run_all", counted)
+    results = []
+    for cores in (1, 2):
+        monkeypatch.setattr(_threads, "cores", lambda cores=cores: cores)
+        results.append(jaxmeans.elbow(X, range(1, 10), key=key))
+    assert calls == [1, 2]  # one part, then two
+    for a, b in zip(results[0], results[1], strict=True):
+        if a is not None:
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import jaxmeans
-from jaxmeans import _gap
+from jaxmeans import _threads
 from jaxmeans._gap import k_best_rule, reference_sets
 
 
@@ -88,7 +88,7 @@ def test_the_result_does_not_depend_on_how_many_threads_run_the_sets(monkeypatch
     X = _blobs(70, np.array([[0.0, 0.0], [9.0, 0.0], [0.0, 9.0]]), seed=2).astype(np.float32)
     results = []
     for cores in (1, 2, 5):
-        monkeypatch.setattr(_gap, "_cores", lambda cores=cores: cores)
+        monkeypatch.setattr(_threads, "cores", lambda cores=cores: cores)
         results.append(jaxmeans.gap_statistic(X, range(1, 6), n_refs=4, key=3))
     for other in results[1:]:
         for a, b in zip(results[0], other, strict=True):
