@@ -76,25 +76,23 @@ def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning, a
 
 def _labels_pass(data: Data, centroids, active, labels_old, tuning: Tuning):
     """:func:`_assign_and_sum`'s pass without the sums: ``(labels [n_pad] int32,
-    changed)``."""
+    changed)``. Whether a label changed is one comparison over all rows after the pass
+    (per block it had been three small operations each, 8% of a step at 20,000 x 8)."""
     c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
     n_blocks, _, rows = data.blocks.shape
-    real = (jnp.arange(n_blocks * rows) < data.n).reshape(n_blocks, rows)
 
-    def pass_block(changed, args):
-        _, xt, old, is_real = args
-        labels, _ = nearest_in_block(xt, centroids, c_sq, tuning)
-        return changed | jnp.any((labels != old) & is_real), labels
+    def pass_block(xt):
+        return nearest_in_block(xt, centroids, c_sq, tuning)[0]
 
-    def block(changed, args):
+    def block(args):
         if isinstance(data.used, int):
-            return pass_block(changed, args)
-        skip = lambda changed, args: (changed, jnp.zeros(rows, jnp.int32))  # noqa: E731
-        return lax.cond(args[0] < data.used, pass_block, skip, changed, args)
+            return pass_block(args[1])
+        skip = lambda xt: jnp.zeros(rows, jnp.int32)  # noqa: E731
+        return lax.cond(args[0] < data.used, pass_block, skip, args[1])
 
-    xs = (jnp.arange(n_blocks), data.blocks, labels_old.reshape(n_blocks, rows), real)
-    changed, labels = lax.scan(block, jnp.bool_(False), xs)
-    return labels.reshape(-1), changed
+    labels = lax.map(block, (jnp.arange(n_blocks), data.blocks)).reshape(-1)
+    real = jnp.arange(n_blocks * rows) < data.n
+    return labels, jnp.any((labels != labels_old) & real)
 
 
 def _relocated(data: Data, centroids, labels, active, sums, counts, axis=None):
