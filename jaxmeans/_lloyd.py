@@ -40,7 +40,7 @@ def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning, a
     k, d = centroids.shape
     if after:
         labels, changed = _labels_pass(data, centroids, active, labels_old, tuning)
-        sums, counts = block_sums(data, labels, k, groups=data.blocks.shape[0])
+        sums, counts = block_sums(data, labels, k, per_block=True)
         return labels, changed, sums, counts
     c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
     index = jnp.arange(k)

@@ -22,7 +22,7 @@ def compensated_add(total, comp, part):
     return new, (new - total) - y
 
 
-def block_sums(data: Data, labels: jax.Array, k: int, groups: int | None = None):
+def block_sums(data: Data, labels: jax.Array, k: int, per_block: bool = False):
     """Per-cluster weighted sums ``[k, d]`` and weights ``[k]`` of rows labelled ``labels``
     ``[n_pad]``: one scatter into a few partial sums over consecutive rows, then their sum.
     One scatter over all rows is a running sum 100,000 rows long (one Lloyd step at
@@ -31,26 +31,29 @@ def block_sums(data: Data, labels: jax.Array, k: int, groups: int | None = None)
     sums' grid costs time (at k=1024, d=128 eight of them cost 10% of the fit) and each
     cluster has few rows to sum anyway.
 
-    ``groups``: that many partial sums instead (one per row block), added pairwise, as
-    accurate as adding the blocks' sums with compensation (one Lloyd step at (1M, 2, 10),
-    data around 100, largest error of a centre against float64: 1.1e-5 either way, 6.3e-5
-    with eight partial sums, scikit-learn 1.8e-4).
+    ``per_block``: a partial sum per row block instead (whole blocks per partial sum when
+    there are more blocks than a grid of 2**20 values holds), added pairwise: as accurate
+    as adding the blocks' sums with compensation (one Lloyd step at (1M, 2, 10), data
+    around 100, largest error of a centre against float64: 1.1e-5 either way, 6.3e-5 with
+    eight partial sums, scikit-learn 1.8e-4).
     """
     n_pad, width = data.X.shape[0], data.Xw1.shape[-1]
-    pairwise = groups is not None
-    if groups is None:
+    rows = jnp.arange(n_pad, dtype=jnp.int32)
+    if per_block:
+        n_blocks, _, block_rows = data.blocks.shape
+        groups = max(1, min(n_blocks, 2**20 // (k * width)))
+        group = rows // block_rows * groups // n_blocks
+    else:
         groups = max(1, min(8, 2**19 // (k * width)))
+        group = rows * groups // n_pad
     if groups == 1:
         acc = jax.ops.segment_sum(data.Xw1.reshape(-1, width), labels, num_segments=k)
     else:
-        rows = jnp.arange(n_pad, dtype=jnp.int32)
-        # Per row block (n_pad is a whole number of blocks), or eight nearly equal groups.
-        group = rows // (n_pad // groups) if pairwise else rows * groups // n_pad
         grid = jax.ops.segment_sum(
             data.Xw1.reshape(-1, width), group * k + labels, num_segments=groups * k
         )
         grid = grid.reshape(groups, k, width)
-        acc = _pairwise_sum(grid) if pairwise else jnp.sum(grid, axis=0)
+        acc = _pairwise_sum(grid) if per_block else jnp.sum(grid, axis=0)
     return acc[:, :-1], acc[:, -1]
 
 

@@ -233,3 +233,22 @@ def test_grad_through_a_fit_says_it_is_not_differentiable():
     fit = lambda X: jaxmeans.kmeans(jax.lax.stop_gradient(X), 2, key=0)  # noqa: E731
     f = lambda X: jnp.sum((X - fit(X).centroids[0][None, :]) ** 2)  # noqa: E731
     assert jax.grad(f)(X).shape == X.shape
+
+
+@pytest.mark.parametrize("n, d, k", [(20_000, 8, 10), (60_000, 64, 512)])
+def test_per_block_partial_sums_are_as_accurate_as_eight(n, d, k):
+    # One partial sum per row block (a single fit's step on CPUs), whole blocks per partial
+    # sum where a grid of 2**20 values would not hold one per block (the second case).
+    from jaxmeans._problem import prepare
+    from jaxmeans._sums import block_sums
+    from jaxmeans._tuning import CPU
+
+    rng = np.random.default_rng(1)
+    X = (rng.normal(size=(n, d)) + 100).astype(np.float32)
+    data = prepare(jnp.asarray(X), jnp.ones(n, jnp.float32), k=k, tuning=CPU)
+    labels = rng.integers(0, k, data.X.shape[0]).astype(np.int32)
+    ref = np.zeros((k, d))
+    np.add.at(ref, labels, np.asarray(data.X, np.float64))
+    ours = np.asarray(block_sums(data, jnp.asarray(labels), k, per_block=True)[0], np.float64)
+    eight = np.asarray(block_sums(data, jnp.asarray(labels), k)[0], np.float64)
+    assert np.abs(ours - ref).max() <= np.abs(eight - ref).max() * 1.5 + 1e-6
