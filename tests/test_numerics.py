@@ -235,7 +235,9 @@ def test_grad_through_a_fit_says_it_is_not_differentiable():
     assert jax.grad(f)(X).shape == X.shape
 
 
-@pytest.mark.parametrize("n, d, k", [(20_000, 8, 10), (60_000, 64, 512)])
+@pytest.mark.parametrize(
+    "n, d, k", [(20_000, 8, 10), pytest.param(60_000, 64, 512, marks=pytest.mark.slow)]
+)
 def test_per_block_partial_sums_are_as_accurate_as_eight(n, d, k):
     # One partial sum per row block (a single fit's step on CPUs), whole blocks per partial
     # sum where a grid of 2**20 values would not hold one per block (the second case).
