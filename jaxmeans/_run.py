@@ -162,7 +162,8 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
         return cut(SweepOutput(part, *call(part)), sizes, host=True, device=None)
 
     if progress:  # the fits, shown as they stop, until the results are here
-        with showing(len(spec.ks) * plan.n_init):
+        # Every fit that runs, a k repeated to even out the parts included.
+        with showing(sum(len(part) for part in parts) * plan.n_init):
             outs = _threads.run_all(run, parts, len(parts))
             jax.effects_barrier()
     else:

@@ -213,3 +213,13 @@ def test_a_sweep_split_over_cores_equals_one_program(monkeypatch, key):
     for a, b in zip(results[0], results[1], strict=True):
         if a is not None:
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_progress_of_a_split_sweep_counts_every_fit_that_runs(monkeypatch, capsys):
+    # Seven ks on two cores: parts [1, 3, 5, 7] and [2, 2, 4, 6], eight fits in all.
+    monkeypatch.setattr(_threads, "cores", lambda: 2)
+    X = np.random.default_rng(0).normal(size=(10_000, 3)).astype(np.float32)
+    jaxmeans.elbow(X, range(1, 8), key=0, progress=True)
+    lines = [line for line in capsys.readouterr().err.splitlines() if "fits done" in line]
+    assert len(lines) == 8
+    assert lines[-1].startswith("elbow: 8/8 fits done")
