@@ -138,7 +138,7 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
         problem, plan = spec.problem, spec.plan
     else:
         problem, plan, frame, w_scale = _bucketed(spec)
-    parts = split_ks(spec.ks, 1 if spec.traced else _sweep_parts(spec, problem, plan))
+    parts = [spec.ks] if spec.traced else _sweep_parts(spec, problem, plan)
     slots = sweep_slots(len(parts[0]) * plan.n_init)
 
     def call(part):
@@ -176,15 +176,12 @@ def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
     return jax.device_put(out, spec.device)
 
 
-def _sweep_parts(spec: FitSpec, problem: Problem, plan: Plan) -> int:
-    """Parts (threads) a sweep of the spec's ks runs in (:meth:`Tuning.split_sweep`)."""
-    m = len(spec.ks)
-    parts = _threads.workers(m, spec.tuning)
-    if parts == 1:
-        return 1
-    slots = sweep_slots(-(-m // parts) * plan.n_init)
-    entries = problem.X.shape[0] * plan.k * slots
-    return parts if spec.tuning.split_sweep(entries) else 1
+def _sweep_parts(spec: FitSpec, problem: Problem, plan: Plan) -> list[np.ndarray]:
+    """The parts of the spec's ks a sweep runs, one per thread (:meth:`Tuning.split_sweep`):
+    :func:`split_ks` over the cores, or all the ks in one part."""
+    parts = split_ks(spec.ks, _threads.workers(len(spec.ks), spec.tuning))
+    entries = problem.X.shape[0] * plan.k * sweep_slots(len(parts[0]) * plan.n_init)
+    return parts if len(parts) > 1 and spec.tuning.split_sweep(entries) else [spec.ks]
 
 
 def split_ks(ks: np.ndarray, parts: int) -> list[np.ndarray]:
