@@ -24,8 +24,9 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._distances import HIGHEST, sq_norms
-from ._lloyd import inertia_of, relocation, report, update
+from ._lloyd import inertia_of, report, update
 from ._problem import Data, KMeansResult
+from ._relocation import relocation
 from ._sums import block_sums
 
 # Above this many centroids the [k, k] centre distances are not formed and only the lower

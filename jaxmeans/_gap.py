@@ -30,7 +30,7 @@ from ._compile import Program
 from ._placement import device_of
 from ._spec import specify
 from ._sweep import sweep_program
-from ._tuning import tuning_for, tuning_of
+from ._tuning import in_caller_trace, tuning_for, tuning_of
 
 REFERENCES = ("uniform", "pca")
 
@@ -108,16 +108,15 @@ def set_program(X, key, tol, b, *, ks, reference, n_init, max_iter, tuning) -> j
     else reference set ``b - 1`` (drawn here, as :func:`reference_sets` draws it), by the
     elbow's work queue with one slot (the arguments as :func:`gap_statistic` takes them,
     checked)."""
-    del tuning  # keys the program to its platform; the sweep reads the data's own
     refs_key = jax.random.fold_in(key, 1)
     data = lax.cond(b == 0, lambda: X, lambda: _draw(X, refs_key, b - 1, _box(X, reference)))
     spec = specify(
         data, ks=ks, key=key, init="k-means++", n_init=n_init, max_iter=max_iter, tol=tol,
         caller="gap_statistic",
     )  # fmt: skip
-    out = sweep_program(
-        spec.problem, jnp.asarray(spec.ks), plan=spec.plan, slots=1, tuning=spec.tuning
-    )
+    # The given tuning, not the one specify() takes for the traced data here: this
+    # program is the caller's own only inside the caller's jit/vmap (gap_program).
+    out = sweep_program(spec.problem, jnp.asarray(spec.ks), plan=spec.plan, slots=1, tuning=tuning)
     return out[0]
 
 
@@ -207,7 +206,14 @@ def gap_statistic(
     static = dict(ks=ks_t, n_refs=n_refs, reference=reference, n_init=n_init, max_iter=max_iter)
     if v.any_traced(X, key):  # inside the caller's jit/vmap: part of the caller's program
         return GAP(
-            X.astype(dtype), key, tol, tuning=tuning_of(X), work=0, k=0, device=None, **static
+            X.astype(dtype),
+            key,
+            tol,
+            tuning=in_caller_trace(tuning_of(X)),
+            work=0,
+            k=0,
+            device=None,
+            **static,
         )
     device = device_of(X)
     X = np.asarray(X, dtype) if isinstance(X, np.ndarray) else X.astype(dtype)

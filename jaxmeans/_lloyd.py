@@ -16,32 +16,35 @@ from jax import lax
 
 from ._distances import HIGHEST, nearest, nearest_in_block, sq_norms
 from ._problem import Data, KMeansResult
-from ._sums import block_sums, compensated_add
+from ._relocation import relocation
+from ._sums import (
+    Carried,
+    carried_start,
+    carried_sums,
+    carry,
+    compensated_add,
+    fresh_sums,
+    stale,
+)
 from ._tuning import Tuning
 
 
-def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning, after=False):
+def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning):
     """One pass over the row blocks: labels, whether any changed, and per-cluster sums.
 
     Args:
       labels_old: ``[n_pad] int32`` labels of the previous iteration (-1 before the first).
-      after: (static) take the sums after the pass, one scatter over all rows
-        (:func:`block_sums` with a partial sum per row block), instead of block by block.
 
     Returns:
       ``(labels [n_pad] int32, changed, sums [k, d], counts [k])``.
 
-    Under ``vmap`` sums are taken per block while it is in cache (about half the time of
-    one ``segment_sum`` over all rows afterwards): a scatter of the weighted points with
-    the weight as an extra column, or on accelerators the one-hot assignment times them
-    (one small GEMM). For one fit on a CPU the scatter afterwards is cheaper: the pass then
-    slices no weighted block out of the data and runs one scatter, not one per block.
+    For fits side by side (under ``vmap``) the sums are taken per block while it is in
+    cache (about half the time of one ``segment_sum`` over all rows afterwards): a scatter
+    of the weighted points with the weight as an extra column, or on accelerators the
+    one-hot assignment times them (one small GEMM). A single fit's step carries its sums
+    instead (:func:`lloyd_step`).
     """
     k, d = centroids.shape
-    if after:
-        labels, changed = _labels_pass(data, centroids, active, labels_old, tuning)
-        sums, counts = block_sums(data, labels, k, per_block=True)
-        return labels, changed, sums, counts
     c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
     index = jnp.arange(k)
     n_blocks, _, rows = data.blocks.shape
@@ -69,101 +72,32 @@ def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning, a
 
     zeros = jnp.zeros((k, d + 1), data.X.dtype)
     start = (zeros, zeros, jnp.bool_(False))
-    xs = (jnp.arange(n_blocks), data.blocks, data.Xw1, labels_old.reshape(n_blocks, rows), real)
+    Xw1 = data.Xw1.reshape(n_blocks, rows, d + 1)
+    xs = (jnp.arange(n_blocks), data.blocks, Xw1, labels_old.reshape(n_blocks, rows), real)
     (acc, _, changed), labels = lax.scan(block, start, xs)
     return labels.reshape(-1), changed, acc[:, :d], acc[:, d]
 
 
-def _labels_pass(data: Data, centroids, active, labels_old, tuning: Tuning):
-    """:func:`_assign_and_sum`'s pass without the sums (:func:`nearest`, which skips the
-    blocks of padding): ``(labels [n_pad] int32, changed)``. Whether a label changed is one
-    comparison over all rows after the pass (per block it had been three small operations
-    each, 8% of a step at 20,000 x 8)."""
+def _assign_then_sum(data: Data, centroids, active, labels_old, carried, tuning: Tuning):
+    """:func:`_assign_and_sum` for a single fit: the pass finds labels only
+    (:func:`nearest`, which skips the blocks of padding), then the sums follow: ``carried``
+    moved by the rows that changed cluster (:func:`jaxmeans._sums.carry`), or with
+    ``carried`` None one scatter of every row (:func:`jaxmeans._sums.fresh_sums`).
+
+    Returns:
+      ``(labels [n_pad] int32, changed, sums [k, d], counts [k], carried)``. Whether a
+      label changed is one reduction over the rows after the pass (per block it had been
+      three small operations each, 8% of a step at 20,000 x 8): with ``carried``, whether
+      :func:`carry` counted a moved row, or the step is the first (from label -1).
+    """
     labels, _ = nearest(data.blocks, centroids, active, tuning, data.used)
-    real = jnp.arange(labels.shape[0]) < data.n
-    return labels, jnp.any((labels != labels_old) & real)
-
-
-def _relocated(data: Data, centroids, labels, active, sums, counts, axis=None):
-    """Move each empty cluster onto a point far from its centre, as scikit-learn does.
-
-    ``labels`` ``[n_pad]`` are the rows' nearest of ``centroids``. Empty clusters are taken
-    in index order; the i-th gets the i-th farthest point from its centre (exact squared
-    differences; zero-weight and padding rows excluded), and each point leaves its old
-    cluster's sums. All empty clusters are handled at once: one ``[n, d]`` pass and one
-    ``top_k``. With no empty cluster the sums come back unchanged.
-
-    With ``axis`` (a mesh axis name, inside ``shard_map``), the rows are this device's:
-    each device's ``k`` farthest candidates are gathered (device order, so ties still go
-    to the lower row) and the farthest of all are taken.
-    """
-    k = centroids.shape[0]
-    empty = active & (counts <= 0)
-    diff = data.X - centroids[labels]
-    far = jnp.where(data.w > 0, jnp.sum(diff * diff, axis=1), -jnp.inf)
-    far, top = lax.top_k(far, min(k, far.shape[0]))  # farthest first; ties to the lower row
-    cand_x, cand_w, cand_label = data.X[top], data.w[top], labels[top]
-    if axis is not None:
-        gather = lambda a: lax.all_gather(a, axis).reshape(-1, *a.shape[1:])  # noqa: E731
-        far, cand_x, cand_w, cand_label = map(gather, (far, cand_x, cand_w, cand_label))
-        far, best = lax.top_k(far, k)
-        cand_x, cand_w, cand_label = cand_x[best], cand_w[best], cand_label[best]
-    rank = jnp.where(empty, jnp.cumsum(empty) - 1, 0)
-    # Only onto a point away from its centre: with fewer distinct points than clusters the
-    # farthest point may sit on its centre, and moving there changes nothing but the count
-    # of iterations (scikit-learn then stops too).
-    ok = empty & (far[rank] > 0)
-    wp = jnp.where(ok, cand_w[rank], 0.0)
-    wx = cand_x[rank] * wp[:, None]
-    old = cand_label[rank]
-    sums = sums - jax.ops.segment_sum(wx, old, num_segments=k)
-    counts = counts - jax.ops.segment_sum(wp, old, num_segments=k)
-    return jnp.where(ok[:, None], wx, sums), jnp.where(ok, wp, counts)
-
-
-def _any_empty(active, counts):
-    return jnp.any(active & (counts <= 0))
-
-
-def relocation(data: Data, centroids, labels, active, *, lanes: bool, batched: bool, axis=None):
-    """A function ``(sums, counts) -> (sums, counts)`` that runs :func:`_relocated` only when
-    some cluster is empty.
-
-    ``lanes``: ``centroids`` is ``[b, k, d]``, a batch of fits this code vmaps itself; one
-    ``lax.cond`` outside the vmap relocates every lane at once when any lane needs it.
-    ``batched`` (a single fit the caller runs under ``vmap``): there a ``lax.cond`` would
-    become a select that relocates on every step, so the pass sits in a ``while_loop`` that
-    runs once when any lane has an empty cluster (a barrier keeps XLA from hoisting it out
-    as loop-invariant). Otherwise a ``lax.cond``: as a loop operand the data would cost
-    XLA:CPU a copy per step (10 of 21 ms per step at n=1,000,000, d=2, k=10). ``axis``: see
-    :func:`_relocated` (single fits only).
-    """
-    if lanes:
-        per_lane = jax.vmap(lambda c, lab, a, su, co: _relocated(data, c, lab, a, su, co))
-        return lambda sums, counts: lax.cond(
-            _any_empty(active, counts),
-            lambda s: per_lane(centroids, labels, active, *s),
-            lambda s: s,
-            (sums, counts),
-        )
-    if not batched:
-        return lambda sums, counts: lax.cond(
-            _any_empty(active, counts),
-            lambda s: _relocated(data, centroids, labels, active, *s, axis),
-            lambda s: s,
-            (sums, counts),
-        )
-
-    def relocate(state):
-        c, lab, _ = lax.optimization_barrier((centroids, labels, state[2]))
-        return *_relocated(data, c, lab, active, state[0], state[1]), jnp.bool_(True)
-
-    def run(sums, counts):
-        go = _any_empty(active, counts)
-        state = lax.while_loop(lambda s: go & ~s[2], relocate, (sums, counts, jnp.bool_(False)))
-        return state[0], state[1]
-
-    return run
+    if carried is None:
+        real = jnp.arange(labels.shape[0]) < data.n
+        changed = jnp.any((labels != labels_old) & real)
+        return labels, changed, *carried_sums(fresh_sums(data, labels, centroids.shape[0])), None
+    new = carry(data, labels, labels_old, carried)
+    changed = (new.moved > carried.moved) | (labels_old[0] < 0)
+    return labels, changed, *carried_sums(new), new
 
 
 def update(centroids, active, sums, counts, relocate, unit: bool = False):
@@ -206,7 +140,9 @@ def lloyd_step(
     tuning: Tuning,
     batched: bool = False,
     axis=None,
-):
+    carried: Carried | None = None,
+    tol_abs: jax.Array | None = None,
+) -> Step:
     """One Lloyd iteration: assign, average, relocate empty clusters.
 
     For one fit (``centroids [k, d]``) or for a batch of fits over the same data
@@ -223,22 +159,77 @@ def lloyd_step(
       labels_old: ``[n_pad] int32`` labels of the previous iteration (-1 before the first).
       active: ``[k] bool``.
       tuning, batched: static; see :func:`relocation`.
+      carried: a single fit's per-cluster sums over ``labels_old``, from
+        :func:`sums_to_carry` before the first iteration and from the previous
+        :class:`Step` after it. None: fits side by side and one-hot updates take their
+        sums in the pass, a single fit one scatter of every row after it.
+      tol_abs: the fit's tolerance, with ``carried``: at the step where the fit stops
+        (no label changed, or ``shift <= tol_abs``) the new centroids are the means of
+        sums taken afresh from the labels, so that a fit's result depends on its final
+        partition and not on the path to it (restarts that end in the same partition
+        end with the same centroids, and the first of them is kept). So are they once
+        the carried sums have moved as many rows as the data holds, which bounds their
+        rounding (:class:`jaxmeans._sums.Carried`).
 
     Returns:
-      ``(new_centroids, labels [n_pad] int32, strict, shift, energy)``: ``labels`` against
-      the given centroids, ``strict`` when they equal ``labels_old`` on every real row, and
-      ``shift``, ``energy`` from :func:`update`.
+      A :class:`Step`: ``labels`` against the given centroids, ``strict`` when they equal
+      ``labels_old`` on every real row, ``shift`` and ``energy`` from :func:`update`.
     """
     lanes = centroids.ndim == 3
-    after = not lanes and not tuning.one_hot_update(centroids.shape[-2])
-    one = lambda c, lab, a: _assign_and_sum(data, c, a, lab, tuning, after)  # noqa: E731
-    labels, changed, sums, counts = (jax.vmap(one) if lanes else one)(centroids, labels_old, active)
-    if axis is not None:
-        sums, counts = lax.psum((sums, counts), axis)
-        changed = lax.psum(changed.astype(jnp.int32), axis) > 0
+    if lanes or tuning.one_hot_update(centroids.shape[-2]):
+        one = lambda c, lab, a: _assign_and_sum(data, c, a, lab, tuning)  # noqa: E731
+        pass_ = jax.vmap(one) if lanes else one
+        labels, changed, sums, counts = pass_(centroids, labels_old, active)
+    else:
+        labels, changed, sums, counts, carried = _assign_then_sum(
+            data, centroids, active, labels_old, carried, tuning
+        )
+    total = (lambda a: lax.psum(a, axis)) if axis is not None else (lambda a: a)
+    changed = total(changed.astype(jnp.int32)) > 0
     relocate = relocation(data, centroids, labels, active, lanes=lanes, batched=batched, axis=axis)
-    new, shift, energy = update(centroids, active, sums, counts, relocate, unit=data.unit)
-    return new, labels, ~changed, shift, energy
+
+    def average(sums, counts):
+        return update(centroids, active, *total((sums, counts)), relocate, unit=data.unit)
+
+    new, shift, energy = average(sums, counts)
+    if carried is not None:
+        # Sums afresh where the fit stops (its result then depends on its final partition
+        # alone) and once the carried sums have moved as many rows as there are.
+        due = total(stale(data, carried).astype(jnp.int32)) > 0
+        stops = ~changed | (shift <= tol_abs)
+
+        def afresh():
+            fresh = fresh_sums(data, labels, centroids.shape[0])
+            return *average(*carried_sums(fresh))[:2], fresh
+
+        new, shift, carried = lax.cond(stops | due, afresh, lambda: (new, shift, carried))
+    return Step(new, labels, ~changed, shift, energy, carried)
+
+
+class Step(NamedTuple):
+    """What :func:`lloyd_step` gives."""
+
+    centroids: jax.Array  # the new centroids
+    labels: jax.Array  # [n_pad] int32 against the centroids given to the step
+    strict: jax.Array  # no real row changed label
+    shift: jax.Array  # sum of squared centroid moves
+    energy: jax.Array  # inertia of the given centroids, up to sum(w ||x||^2)
+    carried: Carried | None  # the sums over `labels` for the next step, when carried
+
+
+def sums_to_carry(
+    data: Data, centroids: jax.Array, tuning: Tuning, batched: bool = False
+) -> Carried | None:
+    """The carried sums a fit starts from (:func:`lloyd_step`), or None: for a single fit
+    (``centroids [k, d]``) whose sums are a scatter, where the tuning carries sums
+    (:attr:`~jaxmeans._tuning.Tuning.carry_sums`). Not for fits side by side
+    (``[b, k, d]``, or ``batched``: this fit under our own ``vmap``, where the step's
+    ``lax.cond`` would become a select that sums afresh every step) or one-hot updates.
+    """
+    lanes = batched or centroids.ndim == 3
+    if lanes or not tuning.carry_sums or tuning.one_hot_update(centroids.shape[-2]):
+        return None
+    return carried_start(data, centroids.shape[-2])
 
 
 def report(n_iter, inertia, strict, shift, tol_abs, done=False):
@@ -295,6 +286,7 @@ class _LoopState(NamedTuple):
     centroids: jax.Array
     labels: jax.Array
     done: jax.Array
+    carried: Carried | None
 
 
 def lloyd(
@@ -331,15 +323,18 @@ def lloyd(
     base = jnp.sum(data.w * data.x_sq) if verbose else 0.0
 
     def body(s: _LoopState) -> _LoopState:
-        new, labels, strict, shift, energy = lloyd_step(
-            data, s.centroids, s.labels, active, tuning=tuning, batched=batched, axis=axis
-        )
+        step = lloyd_step(
+            data, s.centroids, s.labels, active, tuning=tuning, batched=batched, axis=axis,
+            carried=s.carried, tol_abs=tol_abs,
+        )  # fmt: skip
         if verbose:
-            report(s.n_iter, base + energy, strict, shift, tol_abs, s.done)
-        return _LoopState(s.n_iter + 1, new, labels, strict | (shift <= tol_abs))
+            report(s.n_iter, base + step.energy, step.strict, step.shift, tol_abs, s.done)
+        done = step.strict | (step.shift <= tol_abs)
+        return _LoopState(s.n_iter + 1, step.centroids, step.labels, done, step.carried)
 
     no_labels = jnp.full(data.X.shape[0], -1, jnp.int32)
-    start = _LoopState(jnp.int32(0), init, no_labels, jnp.bool_(False))
+    carried = sums_to_carry(data, init, tuning, batched)
+    start = _LoopState(jnp.int32(0), init, no_labels, jnp.bool_(False), carried)
     end = lax.while_loop(lambda s: (s.n_iter < max_iter) & ~s.done, body, start)
     labels, inertia = finish(data, end.centroids, active, tuning)
     if axis is not None:

@@ -90,7 +90,7 @@ class Data(NamedTuple):
     X: jax.Array  # [n_pad, d] centred points
     XT: jax.Array  # [d, n_pad] the same, transposed (for seeding)
     blocks: jax.Array  # [n_blocks, d, rows] the same, transposed blocks (for assignment)
-    Xw1: jax.Array  # [n_blocks, rows, d + 1] weighted points with the weight appended
+    Xw1: jax.Array  # [n_pad, d + 1] weighted points with the weight appended
     w: jax.Array  # [n_pad] weights
     x_sq: jax.Array  # [n_pad] squared norms of X
     mean: jax.Array  # [d] the shift that was removed
@@ -136,7 +136,7 @@ def prepare(
     pad = n_blocks * rows - size
     Xp = jnp.pad(Xc, ((0, pad), (0, 0)))
     wp = jnp.pad(w, (0, pad))
-    Xw1 = jnp.concatenate([Xp * wp[:, None], wp[:, None]], axis=1).reshape(n_blocks, rows, d + 1)
+    Xw1 = jnp.concatenate([Xp * wp[:, None], wp[:, None]], axis=1)
     blocks = to_blocks(Xc, n_blocks, rows)
     used = (n + rows - 1) // rows if padded else n_blocks
     return Data(Xp, Xp.T, blocks, Xw1, wp, sq_norms(Xp), mean, n, used, size, unit)

@@ -19,6 +19,7 @@ from jax import lax
 from ._distances import sq_norms
 from ._init import _draw_proportional, default_n_local_trials
 from ._problem import KMeansResult, Plan
+from ._relocation import move_onto
 from ._sums import compensated_add
 from ._tuning import Tuning
 
@@ -148,21 +149,14 @@ def _real(data: SparseRows, n) -> jax.Array:
 def _relocated(data, C, labels, sqd, active, sums, counts, d: int):
     """Empty clusters moved onto the points farthest from their centres (positive weight,
     away from their centre), each point leaving its old cluster: the dense rule
-    (:func:`jaxmeans._lloyd._relocated`) on sparse rows."""
+    (:func:`jaxmeans._relocation.move_onto`) on sparse rows."""
     k = C.shape[0]
     empty = active & (counts <= 0)
     far = jnp.where(data.w > 0, sqd, -jnp.inf).reshape(-1)
     far, top = lax.top_k(far, k)
-    rank = jnp.where(empty, jnp.cumsum(empty) - 1, 0)
-    ok = empty & (far[rank] > 0)
     cand = dense_rows(data, top, d)
     cand_w, cand_label = data.w.reshape(-1)[top], labels.reshape(-1)[top]
-    wp = jnp.where(ok, cand_w[rank], 0.0)
-    wx = cand[rank] * wp[:, None]
-    old = cand_label[rank]
-    sums = sums - jax.ops.segment_sum(wx, old, num_segments=k)
-    counts = counts - jax.ops.segment_sum(wp, old, num_segments=k)
-    return jnp.where(ok[:, None], wx, sums), jnp.where(ok, wp, counts)
+    return move_onto(empty, far, cand, cand_w, cand_label, sums, counts)
 
 
 def _lloyd(

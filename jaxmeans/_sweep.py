@@ -15,8 +15,9 @@ from jax import lax
 
 from . import _progress
 from ._init import default_n_local_trials, kmeans_plusplus_core, random_rows_core
-from ._lloyd import finish, lloyd_step
+from ._lloyd import finish, lloyd_step, sums_to_carry
 from ._problem import Data, Plan, Problem, prepare, variance
+from ._sums import Carried
 from ._tuning import Tuning
 
 
@@ -124,6 +125,7 @@ class _Queue(NamedTuple):
     out_centroids: jax.Array  # [n_jobs + 1, k_max, d]; the last row takes idle writes
     out_n_iter: jax.Array  # [n_jobs + 1]
     out_converged: jax.Array  # [n_jobs + 1]
+    carried: Carried | None  # the one slot's sums (lloyd_step), when carried
 
 
 def _report(stops, ks, restarts, n_iter, converged):
@@ -194,15 +196,21 @@ def sweep_program(
         out_centroids=jnp.zeros((n_jobs + 1, k_max, d), X.dtype),
         out_n_iter=jnp.zeros(n_jobs + 1, jnp.int32),
         out_converged=jnp.zeros(n_jobs + 1, bool),
+        carried=sums_to_carry(data, seeds[0, 0], tuning) if slots == 1 else None,
     )
 
     def body(q: _Queue) -> _Queue:
         active = jax.vmap(active_rows)(q.job)
-        if slots == 1:  # one fit: its step unbatched (sums after the pass, see lloyd_step)
-            step = lloyd_step(data, q.centroids[0], q.labels[0], active[0], tuning=tuning)
+        carried = q.carried
+        if slots == 1:  # one fit: its step unbatched, its sums carried (see lloyd_step)
+            step = lloyd_step(
+                data, q.centroids[0], q.labels[0], active[0], tuning=tuning, carried=carried,
+                tol_abs=tol_abs,
+            )  # fmt: skip
             new, labels, strict, shift = (a[None] for a in step[:4])
+            carried = step.carried
         else:
-            new, labels, strict, shift, _ = lloyd_step(
+            new, labels, strict, shift, *_ = lloyd_step(
                 data, q.centroids, q.labels, active, tuning=tuning
             )
         n_iter = q.n_iter + 1
@@ -226,6 +234,8 @@ def sweep_program(
             labels=jnp.where(stops[:, None], -1, labels),
             n_iter=jnp.where(stops, 0, n_iter),
             next_job=q.next_job + jnp.sum(stops),
+            # A new fit starts from empty sums (and labels -1).
+            carried=jax.tree.map(lambda a: jnp.where(stops[0], 0, a), carried),
         )
 
     q = lax.while_loop(lambda q: jnp.any(q.job < n_jobs), body, state)

@@ -125,9 +125,11 @@ def test_only_cluster_sums_cross_devices_per_iteration(mesh):
     lowered = _FIT_SHARDED.lower(problem, **static)
     hlo = lowered.compile().as_text()
     reduces = _collectives(hlo, "all-reduce")
-    # Per iteration: the sums and weights (one combined all-reduce) and the changed flag;
-    # once per fit: mean and variance (d each) and the inertia.
-    assert sorted(reduces) == sorted([k * d + k, 1, d, d, 1])
+    # Per iteration: the sums and weights (one combined all-reduce), and two flags (a label
+    # changed; the carried sums are due to be taken afresh); where the fit stops or the
+    # sums are due, the sums taken afresh; once per fit: mean and variance (d each) and
+    # the inertia.
+    assert sorted(reduces) == sorted([k * d + k, 2, k * d + k, d, d, 1])
     # Relocation (only when a cluster is empty) gathers k candidates per device; no
     # collective ever carries rows of X.
     assert max(_collectives(hlo, "all-gather")) <= 8 * k * d
