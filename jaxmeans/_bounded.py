@@ -24,10 +24,10 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._distances import HIGHEST, sq_norms
-from ._lloyd import inertia_of, report, update
+from ._lloyd import inertia_of, report, update_carried
 from ._problem import Data, KMeansResult
 from ._relocation import relocation
-from ._sums import block_sums
+from ._sums import Carried, carried_start, carried_sums, carry, fresh_sums
 
 # Above this many centroids the [k, k] centre distances are not formed and only the lower
 # bounds settle rows (still valid, just fewer settled), to keep memory O(n + k).
@@ -44,6 +44,7 @@ class _State(NamedTuple):
     upper: jax.Array  # [n_pad] >= distance to centroids[labels]
     lower: jax.Array  # [n_pad] <= distance to every other centroid
     done: jax.Array
+    carried: Carried | None  # the sums over `labels`, when carried
 
 
 def _half_gaps(centroids, active, slack):
@@ -121,10 +122,13 @@ def lloyd_bounded(
     max_iter: int,
     verbose: bool = False,
     precision=HIGHEST,
+    carry_sums: bool = False,
 ) -> KMeansResult:
     """:func:`jaxmeans._lloyd.lloyd` with Hamerly's bounds: same arguments (but a single,
     unbatched fit on one device), same iterations, same result up to rounding in exact
-    ties. Needs ``k >= 2`` centroid rows and a scatter update
+    ties. ``carry_sums``: the per-cluster sums are carried between iterations, as
+    :func:`jaxmeans._lloyd.lloyd_step` carries them (else a fresh sum of every row each
+    step). Needs ``k >= 2`` centroid rows and a scatter update
     (:meth:`jaxmeans._tuning.Tuning.bounded`)."""
     k = init.shape[0]
     active = jnp.arange(k) < n_active
@@ -137,14 +141,22 @@ def lloyd_bounded(
             data, s.centroids, active, s.labels, s.upper, s.lower, first, precision
         )
         strict = ~first & ~jnp.any((labels != s.labels) & real)
-        sums, counts = block_sums(data, labels, k)
+        if s.carried is None:
+            carried, (sums, counts) = None, carried_sums(fresh_sums(data, labels, k))
+        else:
+            carried = carry(data, labels, jnp.where(first, -1, s.labels), s.carried)
+            sums, counts = carried_sums(carried)
         relocate = relocation(data, s.centroids, labels, active, lanes=False, batched=False)
-        new, shift, energy = update(s.centroids, active, sums, counts, relocate, unit=data.unit)
+        new, shift, energy, carried = update_carried(
+            data, s.centroids, active, labels, ~strict, sums, counts, carried, relocate, tol_abs,
+            s.n_iter + 1 >= max_iter,
+        )  # fmt: skip
         moved = jnp.sqrt(sq_norms(new - s.centroids))
         if verbose:
             report(s.n_iter, base + energy, strict, shift, tol_abs)
         upper, lower = _loosen(upper, lower, labels, moved)
-        return _State(s.n_iter + 1, new, labels, upper, lower, strict | (shift <= tol_abs))
+        done = strict | (shift <= tol_abs)
+        return _State(s.n_iter + 1, new, labels, upper, lower, done, carried)
 
     n_pad = data.X.shape[0]
     start = _State(
@@ -154,6 +166,7 @@ def lloyd_bounded(
         jnp.full(n_pad, jnp.inf, data.X.dtype),
         jnp.zeros(n_pad, data.X.dtype),
         jnp.bool_(False),
+        carried_start(data, k) if carry_sums else None,
     )
     end = lax.while_loop(lambda s: (s.n_iter < max_iter) & ~s.done, body, start)
     labels, _, _ = _assign(

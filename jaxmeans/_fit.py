@@ -85,7 +85,10 @@ def restarts(
         if verbose:
             jax.debug.print("Initialization complete")
         if bounded:
-            return lloyd_bounded(data, start, precision=tuning.dot_precision(), **loop)
+            precision = tuning.dot_precision()
+            return lloyd_bounded(
+                data, start, precision=precision, carry_sums=tuning.carry_sums, **loop
+            )
         batched = n_init > 1 and not sequential
         return lloyd(data, start, tuning=tuning, batched=batched, axis=axis, **loop)
 

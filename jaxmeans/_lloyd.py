@@ -142,6 +142,7 @@ def lloyd_step(
     axis=None,
     carried: Carried | None = None,
     tol_abs: jax.Array | None = None,
+    last: jax.Array | bool = False,
 ) -> Step:
     """One Lloyd iteration: assign, average, relocate empty clusters.
 
@@ -167,9 +168,9 @@ def lloyd_step(
         (no label changed, or ``shift <= tol_abs``) the new centroids are the means of
         sums taken afresh from the labels, so that a fit's result depends on its final
         partition and not on the path to it (restarts that end in the same partition
-        end with the same centroids, and the first of them is kept). So are they once
-        the carried sums have moved as many rows as the data holds, which bounds their
-        rounding (:class:`jaxmeans._sums.Carried`).
+        end with the same centroids, and the first of them is kept). So are they at the
+        ``last`` step (``max_iter``), and once the carried sums have moved as many rows
+        as the data holds, which bounds their rounding (:class:`jaxmeans._sums.Carried`).
 
     Returns:
       A :class:`Step`: ``labels`` against the given centroids, ``strict`` when they equal
@@ -187,23 +188,43 @@ def lloyd_step(
     total = (lambda a: lax.psum(a, axis)) if axis is not None else (lambda a: a)
     changed = total(changed.astype(jnp.int32)) > 0
     relocate = relocation(data, centroids, labels, active, lanes=lanes, batched=batched, axis=axis)
+    new, shift, energy, carried = update_carried(
+        data, centroids, active, labels, changed, sums, counts, carried, relocate, tol_abs,
+        last, total,
+    )  # fmt: skip
+    return Step(new, labels, ~changed, shift, energy, carried)
+
+
+def update_carried(
+    data, centroids, active, labels, changed, sums, counts, carried, relocate, tol_abs,
+    last=False, total=None,
+):  # fmt: skip
+    """:func:`update` for a single fit's step whose sums ``carried`` (None: not carried)
+    gave ``sums, counts`` (added over devices by ``total``, inside ``shard_map``): where
+    the fit stops (no label ``changed``, a shift ``<= tol_abs``, or the ``last`` step the
+    fit may take) the new centroids are the means of sums taken afresh from ``labels``,
+    and so are they once the carried sums are stale (:func:`jaxmeans._sums.stale`).
+
+    Returns:
+      ``(new_centroids, shift, energy, carried)``.
+    """
+    total = total or (lambda a: a)
 
     def average(sums, counts):
         return update(centroids, active, *total((sums, counts)), relocate, unit=data.unit)
 
     new, shift, energy = average(sums, counts)
-    if carried is not None:
-        # Sums afresh where the fit stops (its result then depends on its final partition
-        # alone) and once the carried sums have moved as many rows as there are.
-        due = total(stale(data, carried).astype(jnp.int32)) > 0
-        stops = ~changed | (shift <= tol_abs)
+    if carried is None:
+        return new, shift, energy, None
+    due = total(stale(data, carried).astype(jnp.int32)) > 0
+    stops = ~changed | (shift <= tol_abs) | last
 
-        def afresh():
-            fresh = fresh_sums(data, labels, centroids.shape[0])
-            return *average(*carried_sums(fresh))[:2], fresh
+    def afresh():
+        fresh = fresh_sums(data, labels, centroids.shape[0])
+        return *average(*carried_sums(fresh))[:2], fresh
 
-        new, shift, carried = lax.cond(stops | due, afresh, lambda: (new, shift, carried))
-    return Step(new, labels, ~changed, shift, energy, carried)
+    new, shift, carried = lax.cond(stops | due, afresh, lambda: (new, shift, carried))
+    return new, shift, energy, carried
 
 
 class Step(NamedTuple):
@@ -325,7 +346,7 @@ def lloyd(
     def body(s: _LoopState) -> _LoopState:
         step = lloyd_step(
             data, s.centroids, s.labels, active, tuning=tuning, batched=batched, axis=axis,
-            carried=s.carried, tol_abs=tol_abs,
+            carried=s.carried, tol_abs=tol_abs, last=s.n_iter + 1 >= max_iter,
         )  # fmt: skip
         if verbose:
             report(s.n_iter, base + step.energy, step.strict, step.shift, tol_abs, s.done)

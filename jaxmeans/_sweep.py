@@ -205,7 +205,7 @@ def sweep_program(
         if slots == 1:  # one fit: its step unbatched, its sums carried (see lloyd_step)
             step = lloyd_step(
                 data, q.centroids[0], q.labels[0], active[0], tuning=tuning, carried=carried,
-                tol_abs=tol_abs,
+                tol_abs=tol_abs, last=q.n_iter[0] + 1 >= max_iter,
             )  # fmt: skip
             new, labels, strict, shift = (a[None] for a in step[:4])
             carried = step.carried

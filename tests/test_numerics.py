@@ -252,7 +252,7 @@ def test_carried_sums_stay_as_accurate_as_summing_afresh(n, d, k, share):
     # accurate as a fresh scatter of every row. (Plainly added moves, without compensation
     # or fresh sums, were 2.5-7.6x worse.)
     from jaxmeans._problem import prepare
-    from jaxmeans._sums import block_sums, carried_start, carried_sums, carry, fresh_sums, stale
+    from jaxmeans._sums import carried_start, carried_sums, carry, fresh_sums, stale
     from jaxmeans._tuning import CPU
 
     rng = np.random.default_rng(1)
@@ -274,19 +274,21 @@ def test_carried_sums_stay_as_accurate_as_summing_afresh(n, d, k, share):
     ref = np.zeros((k, d + 1))
     np.add.at(ref, labels, np.asarray(data.Xw1, np.float64).reshape(n_pad, d + 1))
     sums, counts = (np.asarray(a, np.float64) for a in carried_sums(carried))
-    fresh, fresh_counts = block_sums(data, jnp.asarray(labels), k)
+    fresh, fresh_counts = carried_sums(fresh_sums(data, jnp.asarray(labels), k))
     err = np.abs(sums - ref[:, :d]).max()
     assert err <= np.abs(np.asarray(fresh, np.float64) - ref[:, :d]).max() * 1.5
     np.testing.assert_array_equal(counts, ref[:, d])
     np.testing.assert_array_equal(np.asarray(fresh_counts), ref[:, d])
 
 
-@pytest.mark.parametrize("tol", [0.0, 1e-4])
-def test_carried_sums_end_where_sums_taken_afresh_end(tol):
+@pytest.mark.parametrize("bounded", [False, True], ids=["lloyd", "hamerly"])
+@pytest.mark.parametrize("tol, max_iter", [(0.0, 300), (1e-4, 300), (0.0, 7)])
+def test_carried_sums_end_where_sums_taken_afresh_end(tol, max_iter, bounded):
     # A single fit carries its sums between iterations (moved by the rows that changed
-    # cluster); where it stops it takes them afresh, so that its centroids depend on its
-    # final partition alone: bit for bit those of the same fit summing every row afresh
-    # on every step (what a fit inside a caller's jit/vmap does).
+    # cluster); where it stops (strict convergence, tolerance, max_iter) it takes them
+    # afresh, so that its centroids depend on its final partition alone: bit for bit those
+    # of the same fit without carried sums (what a fit inside a caller's jit/vmap runs).
+    from jaxmeans._bounded import lloyd_bounded
     from jaxmeans._lloyd import lloyd
     from jaxmeans._problem import prepare, variance
     from jaxmeans._tuning import CPU, in_caller_trace
@@ -297,11 +299,13 @@ def test_carried_sums_end_where_sums_taken_afresh_end(tol):
 
     @functools.partial(jax.jit, static_argnums=0)
     def fit(tuning):
-        tol_abs = tol * variance(data)
-        return lloyd(data, init, n_active=8, tol_abs=tol_abs, max_iter=300, tuning=tuning)
+        loop = dict(n_active=8, tol_abs=tol * variance(data), max_iter=max_iter)
+        if bounded:
+            return lloyd_bounded(data, init, carry_sums=tuning.carry_sums, **loop)
+        return lloyd(data, init, tuning=tuning, **loop)
 
     carried, afresh = fit(CPU), fit(in_caller_trace(CPU))
-    assert CPU.carry_sums and int(carried.n_iter) > 20
+    assert CPU.carry_sums and int(carried.n_iter) >= min(max_iter, 20)
     assert int(carried.n_iter) == int(afresh.n_iter)
     np.testing.assert_array_equal(np.asarray(carried.labels), np.asarray(afresh.labels))
     np.testing.assert_array_equal(np.asarray(carried.centroids), np.asarray(afresh.centroids))
