@@ -30,7 +30,7 @@ from ._compile import Program
 from ._placement import device_of
 from ._spec import specify
 from ._sweep import sweep_program
-from ._tuning import in_caller_trace, tuning_for, tuning_of
+from ._tuning import tuning_for, tuning_of, without_carried_sums
 
 REFERENCES = ("uniform", "pca")
 
@@ -209,7 +209,7 @@ def gap_statistic(
             X.astype(dtype),
             key,
             tol,
-            tuning=in_caller_trace(tuning_of(X)),
+            tuning=without_carried_sums(tuning_of(X)),
             work=0,
             k=0,
             device=None,

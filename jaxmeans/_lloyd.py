@@ -120,15 +120,20 @@ def update(centroids, active, sums, counts, relocate, unit: bool = False):
     # sum_i w_i ||x_i - c_j||^2 = sum_i w_i ||x_i||^2 - 2 c_j.S_j + W_j ||c_j||^2, per cluster.
     c_sq = jnp.where(active, jnp.sum(centroids * centroids, axis=-1), 0.0)
     energy = jnp.sum(counts * c_sq, axis=-1) - 2.0 * jnp.sum(centroids * sums, axis=(-2, -1))
-    sums, counts = relocate(sums, counts)
+    new, shift = _means(centroids, *relocate(sums, counts), unit)
+    return new, shift, energy
+
+
+def _means(centroids, sums, counts, unit: bool):
+    """Each centroid moved to its cluster's weighted mean (its direction, ``unit``; a
+    cluster with no weight stays put), and the sum of squared moves."""
     filled = counts > 0
     safe = jnp.where(filled, counts, 1.0)
     new = jnp.where(filled[..., None], sums / safe[..., None], centroids)
     if unit:
         norm = jnp.sqrt(jnp.sum(new * new, axis=-1, keepdims=True))
         new = jnp.where(norm > 0, new / jnp.where(norm > 0, norm, 1.0), centroids)
-    shift = jnp.sum((new - centroids) ** 2, axis=(-2, -1))
-    return new, shift, energy
+    return new, jnp.sum((new - centroids) ** 2, axis=(-2, -1))
 
 
 def lloyd_step(
@@ -169,8 +174,9 @@ def lloyd_step(
         sums taken afresh from the labels, so that a fit's result depends on its final
         partition and not on the path to it (restarts that end in the same partition
         end with the same centroids, and the first of them is kept). So are they at the
-        ``last`` step (``max_iter``), and once the carried sums have moved as many rows
-        as the data holds, which bounds their rounding (:class:`jaxmeans._sums.Carried`).
+        ``last`` step (``max_iter``), where a cluster is empty, and once the carried
+        sums have moved as many rows as the data holds, which bounds their rounding
+        (:func:`update_carried`).
 
     Returns:
       A :class:`Step`: ``labels`` against the given centroids, ``strict`` when they equal
@@ -200,30 +206,31 @@ def update_carried(
     last=False, total=None,
 ):  # fmt: skip
     """:func:`update` for a single fit's step whose sums ``carried`` (None: not carried)
-    gave ``sums, counts`` (added over devices by ``total``, inside ``shard_map``): where
-    the fit stops (no label ``changed``, a shift ``<= tol_abs``, or the ``last`` step the
-    fit may take) the new centroids are the means of sums taken afresh from ``labels``,
-    and so are they once the carried sums are stale (:func:`jaxmeans._sums.stale`).
+    gave ``sums, counts`` (added over devices by ``total``, inside ``shard_map``).
+
+    The update takes sums afresh from ``labels`` (one scatter of every row) where the fit
+    stops (no label ``changed``, a shift ``<= tol_abs``, or the ``last`` step it may take),
+    where a cluster is empty (then relocated) and once the carried sums are stale
+    (:func:`jaxmeans._sums.stale`). Whether it stops is judged from the carried sums'
+    means; the update itself, its relocation included, runs once, on the sums taken.
 
     Returns:
       ``(new_centroids, shift, energy, carried)``.
     """
     total = total or (lambda a: a)
+    sums, counts = total((sums, counts))
+    if carried is not None:
+        shift = _means(centroids, sums, counts, data.unit)[1]
+        empty = jnp.any(active & (counts <= 0))
+        due = total(stale(data, carried).astype(jnp.int32)) > 0
+        afresh = ~changed | (shift <= tol_abs) | last | empty | due
 
-    def average(sums, counts):
-        return update(centroids, active, *total((sums, counts)), relocate, unit=data.unit)
+        def fresh():
+            taken = fresh_sums(data, labels, centroids.shape[0])
+            return *total(carried_sums(taken)), taken
 
-    new, shift, energy = average(sums, counts)
-    if carried is None:
-        return new, shift, energy, None
-    due = total(stale(data, carried).astype(jnp.int32)) > 0
-    stops = ~changed | (shift <= tol_abs) | last
-
-    def afresh():
-        fresh = fresh_sums(data, labels, centroids.shape[0])
-        return *average(*carried_sums(fresh))[:2], fresh
-
-    new, shift, carried = lax.cond(stops | due, afresh, lambda: (new, shift, carried))
+        sums, counts, carried = lax.cond(afresh, fresh, lambda: (sums, counts, carried))
+    new, shift, energy = update(centroids, active, sums, counts, relocate, unit=data.unit)
     return new, shift, energy, carried
 
 

@@ -20,7 +20,7 @@ from ._csr import check_sparse, is_sparse
 from ._metric import check_metric, unit_rows
 from ._placement import RowSplit, device_of, split_rows
 from ._problem import Plan, Problem
-from ._tuning import Tuning, in_caller_trace, tuning_for, tuning_of, with_precision
+from ._tuning import Tuning, tuning_for, tuning_of, with_precision, without_carried_sums
 
 
 class Settings(NamedTuple):
@@ -151,5 +151,7 @@ def specify(
     rows = split_rows(X, w, mesh, traced)
     device = None if traced or rows is not None else device_of(X)
     tuning = tuning_of(X) if device is None else tuning_for(device.platform)
-    tuning = with_precision(in_caller_trace(tuning) if traced else tuning, precision)
+    if traced or sample_weight is not None:
+        tuning = without_carried_sums(tuning)
+    tuning = with_precision(tuning, precision)
     return FitSpec(problem, checked.plan, checked.ks, rows, dtype, device, tuning, traced)

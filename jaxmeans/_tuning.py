@@ -81,11 +81,15 @@ class Tuning:
       carry_sums: a single fit whose step scatters its per-cluster sums (no one-hot
         update) carries them between iterations and moves them by the rows that changed
         cluster (:class:`jaxmeans._sums.Carried`): on 2 cores the gap statistic at
-        20,000 x 8 took 0.70-0.80x the time of a scatter of every row each step. Off
-        inside a caller's ``jit``/``vmap`` (:func:`in_caller_trace`): there the step may
-        run under the caller's ``vmap``, where its ``lax.cond`` becomes a select that
-        sums afresh on every step (eight vmapped fits of 10,000 x 8 uniform rows, k=6:
-        242 -> 284 ms).
+        20,000 x 8 took 0.70-0.80x the time of a scatter of every row each step. The
+        boundary turns it off (:func:`without_carried_sums`) inside a caller's
+        ``jit``/``vmap``, where the step may run under the caller's ``vmap`` and its
+        ``lax.cond`` become a select that sums afresh on every step (eight vmapped fits
+        of 10,000 x 8 uniform rows, k=6: 242 -> 284 ms); with sample weights, whose
+        carried sums could leave a cluster that lost every row a residue of weight
+        (it would not be relocated; unit weights add up exactly); and for programs
+        compiled with the quick and fast options (:meth:`jaxmeans._compile.Program.options`),
+        whose scatters loop over every row.
       fused_block_rows, fused_block_k: the kernel's tile (rows per grid step, centroids
         per inner step).
       precision: the precision of the assignment's distance products, as the caller chose
@@ -260,8 +264,8 @@ def with_precision(tuning: Tuning, precision) -> Tuning:
     return dataclasses.replace(tuning, precision=precision)
 
 
-def in_caller_trace(tuning: Tuning) -> Tuning:
-    """``tuning`` for a program that becomes part of the caller's own ``jit``/``vmap``."""
+def without_carried_sums(tuning: Tuning) -> Tuning:
+    """``tuning`` whose fits sum every row each step (:attr:`Tuning.carry_sums` off)."""
     return dataclasses.replace(tuning, carry_sums=False)
 
 
