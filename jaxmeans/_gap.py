@@ -205,16 +205,8 @@ def gap_statistic(
     tol = np.asarray(v.check_tol(tol, dtype), dtype)
     static = dict(ks=ks_t, n_refs=n_refs, reference=reference, n_init=n_init, max_iter=max_iter)
     if v.any_traced(X, key):  # inside the caller's jit/vmap: part of the caller's program
-        return GAP(
-            X.astype(dtype),
-            key,
-            tol,
-            tuning=without_carried_sums(tuning_of(X)),
-            work=0,
-            k=0,
-            device=None,
-            **static,
-        )
+        traced = without_carried_sums(tuning_of(X))
+        return GAP(X.astype(dtype), key, tol, tuning=traced, work=0, k=0, device=None, **static)
     device = device_of(X)
     X = np.asarray(X, dtype) if isinstance(X, np.ndarray) else X.astype(dtype)
     X, key, tol = jax.device_put((X, key, tol), device)  # once, for every set
