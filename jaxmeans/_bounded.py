@@ -27,7 +27,7 @@ from ._distances import HIGHEST, sq_norms
 from ._lloyd import inertia_of, report, update_carried
 from ._problem import Data, KMeansResult
 from ._relocation import relocation
-from ._sums import Carried, carried_start, carried_sums, carry, fresh_sums
+from ._sums import Carried, carried_start, step_sums
 
 # Above this many centroids the [k, k] centre distances are not formed and only the lower
 # bounds settle rows (still valid, just fewer settled), to keep memory O(n + k).
@@ -141,11 +141,9 @@ def lloyd_bounded(
             data, s.centroids, active, s.labels, s.upper, s.lower, first, precision
         )
         strict = ~first & ~jnp.any((labels != s.labels) & real)
-        if s.carried is None:
-            carried, (sums, counts) = None, carried_sums(fresh_sums(data, labels, k))
-        else:
-            carried = carry(data, labels, jnp.where(first, -1, s.labels), s.carried)
-            sums, counts = carried_sums(carried)
+        sums, counts, carried = step_sums(
+            data, labels, jnp.where(first, -1, s.labels), s.carried, k
+        )
         relocate = relocation(data, s.centroids, labels, active, lanes=False, batched=False)
         new, shift, energy, carried = update_carried(
             data, s.centroids, active, labels, ~strict, sums, counts, carried, relocate, tol_abs,

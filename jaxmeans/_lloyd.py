@@ -21,10 +21,10 @@ from ._sums import (
     Carried,
     carried_start,
     carried_sums,
-    carry,
     compensated_add,
     fresh_sums,
     stale,
+    step_sums,
 )
 from ._tuning import Tuning
 
@@ -91,13 +91,12 @@ def _assign_then_sum(data: Data, centroids, active, labels_old, carried, tuning:
       :func:`carry` counted a moved row, or the step is the first (from label -1).
     """
     labels, _ = nearest(data.blocks, centroids, active, tuning, data.used)
+    sums, counts, new = step_sums(data, labels, labels_old, carried, centroids.shape[0])
     if carried is None:
-        real = jnp.arange(labels.shape[0]) < data.n
-        changed = jnp.any((labels != labels_old) & real)
-        return labels, changed, *carried_sums(fresh_sums(data, labels, centroids.shape[0])), None
-    new = carry(data, labels, labels_old, carried)
-    changed = (new.moved > carried.moved) | (labels_old[0] < 0)
-    return labels, changed, *carried_sums(new), new
+        changed = jnp.any((labels != labels_old) & (jnp.arange(labels.shape[0]) < data.n))
+    else:
+        changed = (new.moved > carried.moved) | (labels_old[0] < 0)
+    return labels, changed, sums, counts, new
 
 
 def update(centroids, active, sums, counts, relocate, unit: bool = False):

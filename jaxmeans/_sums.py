@@ -98,9 +98,19 @@ def carry(data: Data, labels: jax.Array, labels_old: jax.Array, carried: Carried
 
 
 def stale(data: Data, carried: Carried) -> jax.Array:
-    """Whether the carried sums have moved as many rows as the data holds: then a fit
-    takes them afresh (:func:`fresh_sums`)."""
-    return carried.moved >= data.X.shape[0]
+    """Whether the carried sums have moved as many rows as the data holds (its real rows,
+    padding apart): then a fit takes them afresh (:func:`fresh_sums`)."""
+    return carried.moved >= data.n
+
+
+def step_sums(data: Data, labels: jax.Array, labels_old: jax.Array, carried, k: int):
+    """A single fit's per-cluster sums ``[k, d]`` and weights ``[k]`` over ``labels``, and
+    the sums to carry on: ``carried`` moved by the rows that changed cluster since
+    ``labels_old`` (:func:`carry`), or with ``carried`` None every row summed (and None)."""
+    if carried is None:
+        return *carried_sums(fresh_sums(data, labels, k)), None
+    carried = carry(data, labels, labels_old, carried)
+    return *carried_sums(carried), carried
 
 
 def carried_sums(carried: Carried) -> tuple[jax.Array, jax.Array]:
