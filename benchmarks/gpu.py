@@ -74,7 +74,8 @@ def fit_row(n, d, k, iters, repeats, ceiling_tflops, peak, with_sklearn, tuning=
     import jax
     import numpy as np
 
-    from jaxmeans import _run, _spec
+    from jaxmeans._runtime import run as _run
+    from jaxmeans._runtime import spec as _spec
 
     X, init = make_data(n, d, k)
     Xj = jax.device_put(X)

@@ -24,20 +24,20 @@ Public API (everything else is private):
 from . import datasets as datasets
 from . import metrics as metrics
 from . import plot as plot
-from ._cache import cache_dir as cache_dir
-from ._cache import set_cache_dir as set_cache_dir
-from ._estimator import KMeans as KMeans
-from ._functional import assign as assign
-from ._functional import elbow as elbow
-from ._functional import find_knee as find_knee
-from ._functional import kmeans as kmeans
-from ._functional import kmeans_plusplus as kmeans_plusplus
-from ._functional import pairwise_sq_dists as pairwise_sq_dists
-from ._gap import GapResult as GapResult
-from ._gap import gap_statistic as gap_statistic
-from ._problem import KMeansResult as KMeansResult
-from ._streaming import MiniBatchKMeans as MiniBatchKMeans
-from ._sweep import ElbowResult as ElbowResult
+from ._api.functions import assign as assign
+from ._api.functions import elbow as elbow
+from ._api.functions import find_knee as find_knee
+from ._api.functions import kmeans as kmeans
+from ._api.functions import kmeans_plusplus as kmeans_plusplus
+from ._api.functions import pairwise_sq_dists as pairwise_sq_dists
+from ._api.gap import gap_statistic as gap_statistic
+from ._core.types import ElbowResult as ElbowResult
+from ._core.types import GapResult as GapResult
+from ._core.types import KMeansResult as KMeansResult
+from ._estimators.kmeans import KMeans as KMeans
+from ._estimators.minibatch import MiniBatchKMeans as MiniBatchKMeans
+from ._runtime.cache import cache_dir as cache_dir
+from ._runtime.cache import set_cache_dir as set_cache_dir
 
 __version__ = "0.1.0"
 

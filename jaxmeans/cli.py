@@ -15,9 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._files import atomic_write, check_writable, figure_format, save_figure
-from ._views import column_format as _column_format
-from ._views import plane as _plane
+from ._io.files import atomic_write, check_writable, figure_format, save_figure
+from .plot import _plane
 
 
 class UsageError(Exception):
@@ -74,7 +73,7 @@ def _use_agg():
 def _fit(args) -> int:
     import jax
 
-    import jaxmeans
+    from . import KMeans
 
     _outputs(args, **{"--out": "out", "--centroids": "centroids", "--plot": "plot"})
     X, columns = _read(args.file, args.columns)
@@ -85,7 +84,7 @@ def _fit(args) -> int:
     if args.plot and X.shape[1] < 2:
         raise UsageError(f"--plot needs at least two columns to draw, got {X.shape[1]}")
     shown = _plot_columns(args.plot_columns, columns) if args.plot_columns else None
-    model = jaxmeans.KMeans(
+    model = KMeans(
         args.k, n_init=args.n_init, random_state=args.seed, verbose=int(args.verbose),
         metric=args.metric,
     ).fit(X)  # fmt: skip
@@ -135,7 +134,7 @@ def _plot_columns(option: str, columns: list[str]) -> list[int]:
 def _elbow(args) -> int:
     import jax
 
-    import jaxmeans
+    from . import elbow, gap_statistic
 
     _outputs(args, **{"--json": "json", "--plot": "plot"})
     X, _ = _read(args.file, args.columns)
@@ -155,7 +154,7 @@ def _elbow(args) -> int:
             file=sys.stderr,
             flush=True,
         )
-    result = jaxmeans.elbow(
+    result = elbow(
         X,
         ks,
         key=args.seed,
@@ -185,7 +184,7 @@ def _elbow(args) -> int:
     print(f"knee: {knee if knee is not None else 'none found'}")
     gap = None
     if args.gap:
-        gap = jaxmeans.gap_statistic(X, ks, n_refs=args.n_refs, key=args.seed, n_init=args.n_init)
+        gap = gap_statistic(X, ks, n_refs=args.n_refs, key=args.seed, n_init=args.n_init)
         _print_gap(gap, rows)
     if args.json:
         payload = {"file": args.file, "knee": knee, "curve": rows}
@@ -372,3 +371,18 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _column_format(values) -> str:
+    """One format for a column of numbers, so that they line up and read alike: fixed
+    point with enough decimals for six significant digits of the smallest, or scientific
+    for all when the column spans magnitudes fixed point cannot show."""
+    finite = np.abs(np.asarray([x for x in values if np.isfinite(x)], np.float64))
+    nonzero = finite[finite > 0]
+    if not nonzero.size:
+        return ".1f"
+    low, high = float(nonzero.min()), float(nonzero.max())
+    if high >= 1e12 or low < 1e-4:
+        return ".5e"
+    decimals = int(np.clip(5 - np.floor(np.log10(low)), 1, 8))
+    return f".{decimals}f"

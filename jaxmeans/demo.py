@@ -28,7 +28,7 @@ def run(out_dir: str, log: Callable[[str], None] = print) -> dict:
     import matplotlib.pyplot as plt
 
     from . import KMeans, elbow, kmeans, plot
-    from ._files import save_figure
+    from ._io.files import save_figure
     from .datasets import load_blobs, load_iris
     from .metrics import confusion_matrix, match_labels
 

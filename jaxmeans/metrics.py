@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from . import _evaluate
-from . import _validation as v
+from ._runtime import evaluate
+from ._runtime import validation as v
 
 __all__ = [
     "calinski_harabasz_score",
@@ -91,7 +91,7 @@ def silhouette_score(
       0.8997
     """
     X, labels, k = _prepare(X, labels, n_clusters, "silhouette_score")
-    return _evaluate.score("silhouette_score", X, labels, k, traced=v.any_traced(X, labels))
+    return evaluate.score("silhouette_score", X, labels, k, traced=v.any_traced(X, labels))
 
 
 @_score_doc
@@ -112,7 +112,7 @@ def calinski_harabasz_score(
       50.0
     """
     X, labels, k = _prepare(X, labels, n_clusters, "calinski_harabasz_score")
-    return _evaluate.score("calinski_harabasz_score", X, labels, k, traced=v.any_traced(X, labels))
+    return evaluate.score("calinski_harabasz_score", X, labels, k, traced=v.any_traced(X, labels))
 
 
 @_score_doc
@@ -134,7 +134,7 @@ def davies_bouldin_score(
       0.2
     """
     X, labels, k = _prepare(X, labels, n_clusters, "davies_bouldin_score")
-    return _evaluate.score("davies_bouldin_score", X, labels, k, traced=v.any_traced(X, labels))
+    return evaluate.score("davies_bouldin_score", X, labels, k, traced=v.any_traced(X, labels))
 
 
 def _label_vector(y, name: str) -> np.ndarray:

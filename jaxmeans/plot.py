@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _validation as v
+from ._runtime import validation as v
 
 __all__ = ["clusters", "clusters_3d", "confusion_matrix", "elbow"]
 
@@ -378,3 +378,18 @@ def clusters_3d(
     if title:
         ax.set_title(title, fontsize=12, y=0.96)
     return ax
+
+
+def _plane(X, C, columns, shown):
+    """The two coordinates to draw: the named columns, the only two, or the first two
+    principal components (of the data, centres projected alike)."""
+    if shown is not None:
+        return X[:, shown], C[:, shown], [columns[i] for i in shown], ""
+    if X.shape[1] == 2:
+        return X, C, columns, ""
+    mean = X.mean(axis=0)
+    _, s, vt = np.linalg.svd(X - mean, full_matrices=False)
+    share = s**2 / max(float(np.sum(s**2)), np.finfo(np.float64).tiny)
+    names = [f"principal component {i + 1} ({share[i]:.0%} of variance)" for i in range(2)]
+    how = f" ({X.shape[1]} columns, first two principal components)"
+    return (X - mean) @ vt[:2].T, (C - mean) @ vt[:2].T, names, how

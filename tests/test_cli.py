@@ -101,7 +101,7 @@ def test_elbow_progress_and_quiet():
 def test_progress_line_is_rewritten_in_place_on_a_terminal():
     import io
 
-    from jaxmeans._progress import ProgressLine
+    from jaxmeans._runtime.progress import ProgressLine
 
     out = io.StringIO()
     line = ProgressLine(3, stream=out, in_place=True)

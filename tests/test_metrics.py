@@ -6,7 +6,7 @@ from sklearn import metrics as sk
 
 import jaxmeans
 from jaxmeans import metrics
-from jaxmeans._cluster_scores import silhouette_layout
+from jaxmeans._core.scores import silhouette_layout
 
 SCORES = [
     (metrics.silhouette_score, sk.silhouette_score),

@@ -121,9 +121,9 @@ def test_demo_names_the_species_on_both_3d_panels_and_says_clusters_were_matched
     from jaxmeans import demo
 
     figures = []
-    from jaxmeans import _files  # run() imports save_figure from it when called
+    from jaxmeans._io import files  # run() imports save_figure from it when called
 
-    original = _files.save_figure
+    original = files.save_figure
 
     def keep(fig, path, option="output"):
         figures.append(
@@ -137,11 +137,11 @@ def test_demo_names_the_species_on_both_3d_panels_and_says_clusters_were_matched
         )
         original(fig, path, option)
 
-    _files.save_figure = keep
+    files.save_figure = keep
     try:
         demo.run(str(tmp_path), log=lambda *_: None)
     finally:
-        _files.save_figure = original
+        files.save_figure = original
     by_name = {path.rsplit("/", 1)[-1]: axes for path, axes in figures}
     panels = by_name["iris_3d.png"]
     assert len(panels) == 2

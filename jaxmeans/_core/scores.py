@@ -1,0 +1,136 @@
+"""Internal cluster-quality indices: silhouette, Calinski-Harabasz, Davies-Bouldin.
+
+Pure JAX. Labels are ints in ``[0, n_clusters)`` with ``n_clusters`` static; clusters with
+no members are ignored, so a padded ``n_clusters`` (as in the elbow sweep) is harmless.
+Only the first ``n`` rows count (``n`` traced, None: all): the rest are padding, so one
+program serves every size up to its shapes. The validated public versions live in
+:mod:`jaxmeans.metrics`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from .distances import HIGHEST, cross_sq_dists, sq_norms
+
+# Entries of the [rows, n] distance block live at once in the silhouette: 4 MiB of float32.
+_SILHOUETTE_BLOCK_ENTRIES = 2**20
+
+
+def silhouette_layout(n: int) -> tuple[int, int]:
+    """Static ``(n_blocks, rows)`` for the silhouette's ``[rows, n]`` distance blocks."""
+    rows = max(8, min(n, _SILHOUETTE_BLOCK_ENTRIES // n))
+    n_blocks = -(-n // rows)
+    return n_blocks, -(-n // n_blocks)
+
+
+def _one_hot(labels: jax.Array, n_clusters: int, dtype) -> jax.Array:
+    return (labels[:, None] == jnp.arange(n_clusters)[None, :]).astype(dtype)
+
+
+def _real_rows(X: jax.Array, labels: jax.Array, n, n_clusters: int):
+    """``(Xc, labels, n)``: the first ``n`` rows centred on their mean, padding rows zero
+    and labelled ``n_clusters`` (in no cluster)."""
+    if n is None:
+        return X - jnp.mean(X, axis=0)[None, :], labels, X.shape[0]
+    real = jnp.arange(X.shape[0]) < n
+    X = jnp.where(real[:, None], X, 0.0)
+    Xc = jnp.where(real[:, None], X - (jnp.sum(X, axis=0) / n)[None, :], 0.0)
+    return Xc, jnp.where(real, labels, n_clusters), n
+
+
+def silhouette_core(X: jax.Array, labels: jax.Array, n=None, *, n_clusters: int, tuning=None):
+    """Mean silhouette coefficient, Euclidean, as scikit-learn defines it.
+
+    For point i with ``a`` the mean distance to the other members of its cluster and ``b``
+    the smallest mean distance to another cluster's members, ``s = (b - a) / max(a, b)``;
+    ``s = 0`` for a point alone in its cluster. NaN when fewer than 2 or more than ``n - 1``
+    clusters are occupied (undefined there). Memory is O(rows x n), never O(n^2).
+    ``tuning`` is unused; it keys the program to its platform.
+    """
+    size = X.shape[0]
+    n_blocks, rows = silhouette_layout(size)
+    Xc, labels, n = _real_rows(X, labels, n, n_clusters)
+    x_sq = sq_norms(Xc)
+    member = _one_hot(labels, n_clusters, X.dtype)
+    counts = jnp.sum(member, axis=0)
+    pad = n_blocks * rows - size
+    Xp = jnp.pad(Xc, ((0, pad), (0, 0))).reshape(n_blocks, rows, -1)
+    x_sq_p = jnp.pad(x_sq, (0, pad)).reshape(n_blocks, rows)
+    labels_p = jnp.pad(labels, (0, pad)).reshape(n_blocks, rows)
+
+    def block(args):
+        xb, xb_sq, lb = args
+        dist = jnp.sqrt(cross_sq_dists(xb, Xc, xb_sq, x_sq))  # [rows, n]
+        sums = jnp.dot(dist, member, precision=lax.Precision.HIGHEST)  # [rows, K]
+        own = lb[:, None] == jnp.arange(n_clusters)[None, :]
+        own_count = jnp.sum(jnp.where(own, counts[None, :], 0.0), axis=1)  # 0 for padding
+        a = jnp.sum(jnp.where(own, sums, 0.0), axis=1) / jnp.maximum(own_count - 1, 1)
+        others = jnp.where(own | (counts[None, :] == 0), jnp.inf, sums / counts[None, :])
+        b = jnp.min(others, axis=1)
+        s = (b - a) / jnp.maximum(jnp.maximum(a, b), jnp.finfo(X.dtype).tiny)
+        return jnp.where(own_count > 1, s, 0.0)
+
+    s = lax.map(block, (Xp, x_sq_p, labels_p)).reshape(-1)[:size]
+    occupied = jnp.sum(counts > 0)
+    defined = (occupied >= 2) & (occupied <= n - 1)
+    return jnp.where(defined, jnp.sum(s) / n, jnp.nan)
+
+
+def _centroids_and_counts(X, labels, n_clusters):
+    member = _one_hot(labels, n_clusters, X.dtype)
+    counts = jnp.sum(member, axis=0)
+    sums = jnp.dot(member.T, X, precision=lax.Precision.HIGHEST)
+    return sums / jnp.maximum(counts, 1)[:, None], counts
+
+
+def calinski_harabasz_core(
+    X: jax.Array, labels: jax.Array, n=None, *, n_clusters: int, tuning=None
+):
+    """Ratio of between- to within-cluster dispersion, each over its degrees of freedom.
+
+    ``[B / (k - 1)] / [W / (n - k)]`` with k the occupied clusters; 1.0 when W is 0 (as
+    scikit-learn returns), NaN when k < 2 or k > n - 1.
+    """
+    Xc, labels, n = _real_rows(X, labels, n, n_clusters)
+    centroids, counts = _centroids_and_counts(Xc, labels, n_clusters)
+    k = jnp.sum(counts > 0)
+    between = jnp.sum(counts * sq_norms(centroids))
+    diff = Xc - jnp.dot(_one_hot(labels, n_clusters, X.dtype), centroids, precision=HIGHEST)
+    within = jnp.sum(diff * diff)
+    score = jnp.where(
+        within > 0, between * (n - k) / jnp.where(within > 0, within, 1) / (k - 1), 1.0
+    )
+    return jnp.where((k >= 2) & (k <= n - 1), score, jnp.nan)
+
+
+def davies_bouldin_core(X: jax.Array, labels: jax.Array, n=None, *, n_clusters: int, tuning=None):
+    """Mean over clusters of the worst ``(s_i + s_j) / ||c_i - c_j||`` (lower is better).
+
+    ``s_i`` is the mean distance of cluster i's points to its centroid. Coinciding centroids
+    contribute 0, as in scikit-learn; NaN when fewer than 2 clusters are occupied.
+    """
+    Xc, labels, _ = _real_rows(X, labels, n, n_clusters)
+    centroids, counts = _centroids_and_counts(Xc, labels, n_clusters)
+    occupied = counts > 0
+    member = _one_hot(labels, n_clusters, X.dtype)
+    own = jnp.dot(member, centroids, precision=HIGHEST)  # 0 for padding rows
+    distance = jnp.sqrt(jnp.sum((Xc - own) ** 2, axis=1))
+    spread = jnp.dot(distance, member, precision=HIGHEST) / jnp.maximum(counts, 1)
+    c_sq = sq_norms(centroids)
+    sep = jnp.sqrt(cross_sq_dists(centroids, centroids, c_sq, c_sq))
+    pair = occupied[:, None] & occupied[None, :] & ~jnp.eye(n_clusters, dtype=bool)
+    ratio = jnp.where(
+        pair & (sep > 0), (spread[:, None] + spread[None, :]) / jnp.where(sep > 0, sep, 1), 0.0
+    )
+    worst = jnp.max(ratio, axis=1)
+    k = jnp.sum(occupied)
+    score = jnp.sum(jnp.where(occupied, worst, 0.0)) / jnp.maximum(k, 1)
+    return jnp.where(k >= 2, score, jnp.nan)
+
+
+def silhouettes(X: jax.Array, labels: jax.Array, n=None, *, n_clusters: int, tuning=None):
+    """:func:`silhouette_core` of each row of ``labels`` ``[m, size]``, one after another."""
+    return lax.map(lambda lab: silhouette_core(X, lab, n, n_clusters=n_clusters), labels)

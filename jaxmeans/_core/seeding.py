@@ -1,0 +1,214 @@
+"""Initial centroids: greedy k-means++ and weighted random rows.
+
+Both are prefix-stable: for one key (and, for k-means++, one ``n_local_trials``), the first
+``k`` centroids chosen for ``k_max > k`` are exactly the ``k`` chosen for ``k``. Candidate
+draws are prefix-stable in the number of trials too, so a sweep over k can draw the most
+trials any k needs and mask the extra ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from .dense import prepare
+from .distances import HIGHEST, sq_norms
+from .tuning import Tuning
+
+
+def default_n_local_trials(k: int) -> int:
+    """Candidates per step of greedy k-means++, ``2 + floor(ln k)`` as in scikit-learn."""
+    return 2 + int(math.log(k))
+
+
+def _log_weights(w: jax.Array) -> jax.Array:
+    # log(0) = -inf: zero-weight rows are never drawn.
+    return jnp.where(w > 0, jnp.log(jnp.where(w > 0, w, 1.0)), -jnp.inf)
+
+
+def _last_positive(mass: jax.Array) -> jax.Array:
+    """Index of the last positive entry along the last axis (0 when there is none)."""
+    size = mass.shape[-1]
+    return size - 1 - jnp.argmax(jnp.flip(mass > 0, axis=-1), axis=-1)
+
+
+# Uniforms are drawn in rows of at least this many, of which a step uses the first
+# n_local_trials: the elbow sweep draws the most trials any k needs and masks the rest.
+_MIN_DRAW_BATCH = 16
+
+
+def _count_at_most(sorted_values: jax.Array, targets: jax.Array) -> jax.Array:
+    """``searchsorted(sorted_values, targets, side="right")`` by counting: one fused
+    comparison, cheaper to compile than a binary search and fast for the short rows here."""
+    return jnp.sum(sorted_values[None, :] <= targets[:, None], axis=1, dtype=jnp.int32)
+
+
+def _draw_proportional(u: jax.Array, mass: jax.Array, block: int) -> jax.Array:
+    """Indices drawn with replacement with probability proportional to ``mass``, one per
+    uniform in ``u`` (values in [0, 1)).
+
+    Two-level inverse-CDF sampling: pick a block of ``block`` entries by the cumulative sum
+    of block totals, then an entry inside it by its own cumulative sum. Exact, and far
+    cheaper on XLA:CPU than one cumulative sum over all entries (measured 0.3 ms against
+    6 ms for 9 x 100,000 entries). Rounding never selects a zero-mass entry while any mass
+    remains. ``mass.shape[0]`` must be a multiple of ``block``.
+    """
+    n_blocks = mass.shape[0] // block
+    grid = mass.reshape(n_blocks, block)
+    block_mass = jnp.sum(grid, axis=1)
+    cdf = jnp.cumsum(block_mass)
+    target = u * cdf[-1]
+    b = jnp.minimum(_count_at_most(cdf, target), _last_positive(block_mass))
+    inside = target - (cdf[b] - block_mass[b])
+    rows = grid[b]  # [n_draws, block]
+    j = jax.vmap(lambda c, v: _count_at_most(c, v[None])[0])(jnp.cumsum(rows, axis=1), inside)
+    return (b * block + jnp.minimum(j, _last_positive(rows))).astype(jnp.int32)
+
+
+def _pick_shard(u: jax.Array, mass: jax.Array, axis):
+    """For a data-parallel draw: which device owns each draw of ``u`` (by the devices' total
+    masses, in device order), and each draw's uniform rescaled to that device's own mass
+    (meaningful on the owner only). Returns ``(mine [draws] bool, local_u [draws])``."""
+    shard_mass = lax.all_gather(jnp.sum(mass), axis)  # [devices]
+    cdf = jnp.cumsum(shard_mass)
+    target = u * cdf[-1]
+    owner = jnp.minimum(_count_at_most(cdf, target), _last_positive(shard_mass))
+    inside = target - (cdf[owner] - shard_mass[owner])
+    mine = owner == lax.axis_index(axis)
+    local_u = jnp.where(mine, inside / jnp.where(mine, shard_mass[owner], 1.0), 0.0)
+    return mine, jnp.clip(local_u, 0.0, 1.0)
+
+
+def kmeans_plusplus_core(
+    key: jax.Array,
+    XT: jax.Array,
+    x_sq: jax.Array,
+    w: jax.Array,
+    k: int,
+    n_local_trials: int,
+    *,
+    n_trials_used: jax.Array | None = None,
+    n_centres: jax.Array | None = None,
+    block: int | None = None,
+    axis=None,
+) -> tuple[jax.Array, jax.Array]:
+    """Greedy k-means++ (Arthur & Vassilvitskii; scikit-learn's greedy variant).
+
+    The first centre is a row drawn with probability proportional to its weight. Each next
+    centre is the best, by resulting weighted potential, of ``n_local_trials`` rows drawn
+    with probability proportional to ``w * D(x)^2``.
+
+    Args:
+      key: PRNG key.
+      XT: ``[d, n]`` points, transposed (already centred). Zero-weight rows (padding) are
+        never chosen.
+      x_sq: ``[n]`` squared norms of the points.
+      w: ``[n]`` non-negative weights.
+      k: static number of centres.
+      n_local_trials: static candidates drawn per step.
+      n_trials_used: optional traced count ``<= n_local_trials`` of those candidates to
+        consider; the result equals a run with ``n_local_trials=n_trials_used``.
+      n_centres: optional traced count ``<= k`` of centres to choose; the rest of the
+        ``k`` rows are zeros. The chosen ones equal a run with ``k=n_centres``.
+      block: static block size for sampling, dividing n (default: n, one block).
+      axis: inside ``shard_map``, the mesh axis the rows are split over: each draw is made
+        over every row of every device (the owning device by the devices' total masses,
+        then a row inside it), the candidates are broadcast, potentials summed over
+        devices. Same distribution, not the same rows, as on one device.
+
+    Returns:
+      ``(centroids [k, d], indices [k] int32)``; with ``axis`` the indices are rows of the
+      device that drew them.
+    """
+    d, n = XT.shape
+    block = n if block is None else block
+    total = (lambda v: v) if axis is None else (lambda v: lax.psum(v, axis))
+    # All uniforms up front, a row per step, so the loop body holds no random number
+    # generator (each one costs XLA:CPU ~0.1 s to compile). Row i depends only on (key, i),
+    # and a row has at least _MIN_DRAW_BATCH entries whatever n_local_trials is: the first
+    # j centres and the first t draws of a step do not depend on k or n_local_trials.
+    n_draws = max(n_local_trials, _MIN_DRAW_BATCH)
+    # Drawn in float32 whatever the data's dtype, so float32 and float64 copies of the same
+    # data get the same draws.
+    row = lambda i: jax.random.uniform(jax.random.fold_in(key, i), (n_draws,), jnp.float32)  # noqa: E731
+    u = jax.vmap(row)(jnp.arange(k))[:, :n_local_trials].astype(XT.dtype)
+    trial = jnp.arange(n_local_trials)
+    n_trials = n_local_trials if n_trials_used is None else n_trials_used
+
+    def candidates(u_step, mass):  # ([t, d] rows, [t] their indices)
+        if axis is None:
+            idx = _draw_proportional(u_step, mass, block)
+            return XT[:, idx].T, idx
+        mine, local_u = _pick_shard(u_step, mass, axis)
+        idx = _draw_proportional(local_u, mass, n)
+        return lax.psum(jnp.where(mine[:, None], XT[:, idx].T, 0.0), axis), idx
+
+    def step(i, carry):
+        centres, indices, closest = carry
+        # Step 0 draws the first centre by weight alone (one candidate); later steps draw
+        # by weight times squared distance to the nearest centre so far. With fewer
+        # distinct points than k every point is a centre already: draw by weight again.
+        mass = jnp.where(i == 0, w, w * closest)
+        mass = jnp.where(total(jnp.sum(mass)) > 0, mass, w)
+        C, cand = candidates(u[i], mass)
+        cross = jnp.dot(C, XT, precision=HIGHEST)
+        dist = jnp.maximum(sq_norms(C)[:, None] + x_sq[None, :] - 2.0 * cross, 0.0)
+        candidate_closest = jnp.minimum(closest[None, :], dist)  # [trials, n]
+        potential = total(jnp.sum(w[None, :] * candidate_closest, axis=1))
+        usable = jnp.where(i == 0, trial == 0, trial < n_trials)
+        best = jnp.argmin(jnp.where(usable, potential, jnp.inf))
+        return (
+            centres.at[i].set(C[best]),
+            indices.at[i].set(cand[best]),
+            candidate_closest[best],
+        )
+
+    start = (
+        jnp.zeros((k, d), XT.dtype),
+        jnp.zeros((k,), jnp.int32),
+        jnp.full((n,), jnp.inf, XT.dtype),
+    )
+    centres, indices, _ = lax.fori_loop(0, k if n_centres is None else n_centres, step, start)
+    return centres, indices
+
+
+def random_rows_core(key: jax.Array, X: jax.Array, w: jax.Array, k: int, *, axis=None):
+    """``k`` distinct rows drawn without replacement with probability proportional to ``w``.
+
+    Gumbel top-k: the ``k`` largest of ``log w + Gumbel noise``, sorted, so a longer draw
+    starts with a shorter one. With ``axis`` (inside ``shard_map``), each device scores its
+    own rows and the best ``k`` of all devices' best ``k`` are taken.
+
+    Returns:
+      ``(centroids [k, d], indices [k] int32)``; with ``axis`` the indices are rows of the
+      device that holds them.
+    """
+    if axis is None:
+        noise = jax.random.gumbel(key, (X.shape[0],), jnp.float32).astype(X.dtype)
+        _, indices = lax.top_k(_log_weights(w) + noise, k)
+        indices = indices.astype(jnp.int32)
+        return X[indices], indices
+    noise = jax.random.gumbel(jax.random.fold_in(key, lax.axis_index(axis)), w.shape, jnp.float32)
+    score, top = lax.top_k(_log_weights(w) + noise.astype(X.dtype), min(k, w.shape[0]))
+    gather = lambda a: lax.all_gather(a, axis).reshape(-1, *a.shape[1:])  # noqa: E731
+    _, best = lax.top_k(gather(score), k)
+    return gather(X[top])[best], gather(top.astype(jnp.int32))[best]
+
+
+@functools.partial(jax.jit, static_argnames=("k", "n_local_trials", "tuning"))
+def kmeans_plusplus_program(key, X, w, *, k: int, n_local_trials: int, tuning: Tuning):
+    """:func:`kmeans_plusplus_core` on raw ``X`` ``[n, d]``: centred and blocked here, and
+    the chosen rows returned exactly as they are in ``X`` (not centred copies shifted back).
+
+    Returns:
+      ``(centroids [k, d], indices [k] int32)``.
+    """
+    data = prepare(X, w, k=k, tuning=tuning)
+    _, indices = kmeans_plusplus_core(
+        key, data.XT, data.x_sq, data.w, k, n_local_trials, block=data.blocks.shape[2]
+    )
+    return X[indices], indices

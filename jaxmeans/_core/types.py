@@ -1,0 +1,140 @@
+"""What the core's programs take and give: the static :class:`Plan`, the arrays of a
+:class:`Problem`, and the results (:class:`KMeansResult`, :class:`ElbowResult`,
+:class:`GapResult`).
+
+Pure JAX. Shapes never depend on data: a problem's arrays may be padded past the real rows
+(``Problem.n``) and centroids (``Problem.k``), so one compiled program serves every size up
+to its shapes (the boundary picks those shapes, :mod:`jaxmeans._buckets`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+
+
+class KMeansResult(NamedTuple):
+    """Result of :func:`jaxmeans.kmeans`; a pytree, so it passes through ``jit`` and ``vmap``.
+
+    Attributes:
+      centroids: ``[k, d]`` float, cluster centres in the input's coordinates.
+      labels: ``[n] int32``, index of the nearest of ``centroids`` for every point.
+      inertia: ``[]`` float, weighted sum of squared distances of points to their centre.
+      n_iter: ``[] int32``, Lloyd iterations run (update steps, as in scikit-learn).
+      converged: ``[] bool``, True when the labels stopped changing or the centres moved less
+        than the tolerance before ``max_iter`` ran out.
+    """
+
+    centroids: jax.Array
+    labels: jax.Array
+    inertia: jax.Array
+    n_iter: jax.Array
+    converged: jax.Array
+
+
+class Plan(NamedTuple):
+    """What a fit does, as the core's programs take it: one hashable, static argument.
+
+    Attributes:
+      k: centroid rows of the program (static); the fit's own number of clusters is
+        ``Problem.k <= k``, and for a sweep ``k >= max(ks)``.
+      n_init: restarts (1 with an init array: every restart would be the same run, as in
+        scikit-learn).
+      init_mode: ``"k-means++"``, ``"random"`` or ``"array"``.
+      spherical: cosine (spherical) k-means: the rows come L2-normalised, the data are
+        not centred, and every update normalises the centroids.
+    """
+
+    k: int
+    n_init: int
+    init_mode: str
+    spherical: bool = False
+
+
+class Problem(NamedTuple):
+    """The arrays of a fit, as the core's programs take them (a pytree).
+
+    Attributes:
+      X: ``[n_rows, d]`` float points; rows past ``n`` are zeros (padding).
+      w: ``[n_rows]`` non-negative weights, zero past ``n``, not all zero.
+      init: ``[plan.k, d]`` starting centroids when ``plan.init_mode`` is ``"array"`` (rows
+        past ``k`` ignored), else None.
+      key: PRNG key.
+      tol: ``[]`` relative tolerance, scaled by the mean per-feature variance of the rows.
+      max_iter: ``[] int32`` iteration limit.
+      n: ``[] int32`` real rows.
+      k: ``[] int32`` clusters (ignored by a sweep, whose ks say it).
+    """
+
+    X: jax.Array
+    w: jax.Array
+    init: jax.Array | None
+    key: jax.Array
+    tol: jax.Array
+    max_iter: jax.Array
+    n: jax.Array
+    k: jax.Array
+
+
+class ElbowResult(NamedTuple):
+    """Result of :func:`jaxmeans.elbow`, one entry per k (a pytree).
+
+    Attributes:
+      ks: ``[m] int32``, the numbers of clusters, increasing.
+      inertia: ``[m]`` float, best inertia for each k.
+      centroids: ``[m, k_max, d]`` float; for entry ``i`` only rows ``< ks[i]`` are
+        centroids, the rest are padding (unspecified values) and must be ignored.
+      labels: ``[m, n] int32``, labels in ``[0, ks[i])`` for entry ``i``.
+      n_iter: ``[m] int32``, Lloyd iterations of the chosen restart.
+      converged: ``[m] bool``.
+      knee: ``[] int32``, the k at the knee of the curve (:func:`jaxmeans.find_knee`), or 0
+        when the curve has no knee (every k is >= 1). Always an array, eager or under
+        ``jit``/``vmap``, so the result's pytree structure never depends on the data;
+        ``int(result.knee) or None`` gives a Python int or None.
+      silhouette: ``[m]`` float mean silhouette per k when ``scores=True`` (NaN for k=1,
+        where it is undefined), else None.
+    """
+
+    ks: jax.Array
+    inertia: jax.Array
+    centroids: jax.Array
+    labels: jax.Array
+    n_iter: jax.Array
+    converged: jax.Array
+    knee: jax.Array
+    silhouette: jax.Array | None = None
+
+
+class SweepOutput(NamedTuple):
+    """What a sweep program gives, before the boundary makes an :class:`ElbowResult`."""
+
+    ks: jax.Array  # [m] int32
+    inertia: jax.Array  # [m]
+    centroids: jax.Array  # [m, k_max, d]
+    labels: jax.Array  # [m, n] int32
+    n_iter: jax.Array  # [m] int32
+    converged: jax.Array  # [m] bool
+
+
+class GapResult(NamedTuple):
+    """Result of :func:`gap_statistic`, one entry per k (a pytree).
+
+    Attributes:
+      ks: ``[m] int32``, the numbers of clusters, increasing.
+      gap: ``[m]`` ``mean_b log W*_kb - log W_k``.
+      gap_se: ``[m]`` ``sd_k * sqrt(1 + 1/B)``, ``sd_k`` the standard deviation (over the
+        ``B`` reference sets, divided by ``B``) of the references' ``log W*_kb``.
+      log_w: ``[m]`` log inertia of the data for each k.
+      ref_log_w: ``[B, m]`` log inertia of each reference set for each k.
+      k_best: ``[] int32``: the smallest k with ``gap(k) >= gap(k') - gap_se(k')``, k' the
+        next k of ``ks``; the last k when no k passes (the rule cannot be checked there:
+        more clusters may be wanted).
+    """
+
+    ks: jax.Array
+    gap: jax.Array
+    gap_se: jax.Array
+    log_w: jax.Array
+    ref_log_w: jax.Array
+    k_best: jax.Array

@@ -1,0 +1,117 @@
+"""Data against centres, after a fit: nearest centres, distances and cluster scores, each
+one program call on arrays padded to the shape buckets (:mod:`jaxmeans._buckets`)."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from .._core.distances import assign_program, pairwise_program
+from .._core.scores import calinski_harabasz_core, davies_bouldin_core, silhouette_core, silhouettes
+from .._core.tuning import tuning_for
+from . import inputs
+from .compile import Program
+from .framing import cast, cluster_bucket, framed, padded, pair_bucket, place, row_bucket
+from .placement import device_of, tuning_of
+from .validation import float_dtype
+
+ASSIGN = Program(assign_program, ("tuning",))
+PAIRWISE = Program(pairwise_program, ("tuning",))
+_SCORE_STATIC = ("n_clusters", "tuning")
+SCORES = {
+    "silhouette_score": Program(silhouette_core, _SCORE_STATIC),
+    "calinski_harabasz_score": Program(calinski_harabasz_core, _SCORE_STATIC),
+    "davies_bouldin_score": Program(davies_bouldin_core, _SCORE_STATIC),
+}
+_SILHOUETTES = Program(silhouettes, _SCORE_STATIC)
+
+
+def _traced(program, *args, **static):
+    """``program`` inlined into the caller's trace: no buckets, no compilation of its own."""
+    return program(*args, None, tuning=tuning_of(args[0]), work=0, k=0, device=None, **static)
+
+
+def _call(program, args, device, *, work: int, k: int, **static):
+    """``program`` on host arrays ``args``, on ``device``."""
+    tuning = tuning_for(device.platform)
+    return program(*place(args, device), tuning=tuning, work=work, k=k, device=device, **static)
+
+
+def _cut(values, sizes):
+    """``values`` (a tuple of arrays) fetched and cut to ``sizes`` on the host."""
+    fetched = jax.device_get(values)
+    return [
+        np.asarray(v)[tuple(slice(0, s) for s in size)]
+        for v, size in zip(fetched, sizes, strict=True)
+    ]
+
+
+def _against(X, Y, rows: int, y_rows: int):
+    """``X`` and ``Y`` centred on ``Y``'s mean and scaled by one power of two (so that no
+    squared distance overflows or underflows), padded to ``rows`` and ``y_rows``, in the
+    compute dtype; and the scale and that dtype."""
+    dtype = float_dtype(np.result_type(X.dtype, Y.dtype))
+    Yp, frame = framed(Y, y_rows, dtype, extent_of=(X,))
+    Xp, _ = framed(X, rows, dtype, shift=frame.shift, scale=frame.scale)
+    return Xp, Yp, frame.scale, dtype
+
+
+def assign(X, centroids, *, traced: bool, host: bool = False):
+    """``(labels [n] int32, sq_dists [n])`` of checked ``X`` against ``centroids``
+    (``host``: as NumPy arrays)."""
+    if traced:
+        return _traced(ASSIGN, X, centroids, None)
+    if inputs.is_sparse(X):
+        return inputs.assign(X, np.asarray(centroids), host=host)
+    (n, d), k = X.shape, centroids.shape[0]
+    rows, k_rows = row_bucket(n, d), cluster_bucket(k)
+    Xp, Cp, scale, dtype = _against(X, centroids, rows, k_rows)
+    device = device_of(X)
+    out = _call(
+        ASSIGN, (Xp, Cp, np.int32(n), np.int32(k)), device, work=rows * d * k_rows, k=k_rows
+    )
+    labels, sq = _cut(out, [(n,), (n,)])
+    sq = cast(sq.astype(np.float64) / scale / scale, dtype)
+    return (labels, sq) if host else tuple(jax.device_put((labels, sq), device))
+
+
+def sq_dists(X, Y, *, traced: bool, host: bool = False):
+    """``[n, m]`` squared distances between the rows of checked ``X`` and ``Y`` (``host``:
+    as a NumPy array)."""
+    if traced:
+        return _traced(PAIRWISE, X, Y)
+    if inputs.is_sparse(X):
+        return inputs.sq_dists(X, np.asarray(Y), host=host)
+    (n, d), m = X.shape, Y.shape[0]
+    rows, m_rows = row_bucket(n, d), cluster_bucket(m)  # Y: centres, typically
+    Xp, Yp, scale, dtype = _against(X, Y, rows, m_rows)
+    device = device_of(X)
+    out = _call(PAIRWISE, (Xp, Yp, np.int32(m)), device, work=rows * d * m_rows, k=m_rows)
+    sq = cast(_cut((out,), [(n, m)])[0].astype(np.float64) / scale / scale, dtype)
+    return sq if host else jax.device_put(sq, device)
+
+
+def score(name: str, X, labels, n_clusters: int, *, traced: bool) -> jax.Array:
+    """The cluster score ``name`` (:data:`SCORES`) of checked ``X`` and ``labels`` in
+    ``[0, n_clusters)``; the silhouette's rows take the pair buckets (its work is O(n^2))."""
+    program = SCORES[name]
+    if traced:
+        return _traced(program, X, labels, n_clusters=n_clusters)
+    n, d = X.shape
+    rows = pair_bucket(n) if name == "silhouette_score" else row_bucket(n, d)
+    k = cluster_bucket(n_clusters)
+    Xp, _ = framed(X, rows, float_dtype(X.dtype))  # the scores do not change under it
+    args = (Xp, padded(np.asarray(labels, np.int32), rows), np.int32(n))
+    return _call(program, args, device_of(X), work=rows * d * k, k=k, n_clusters=k)
+
+
+def silhouette_per_k(X, labels, n_clusters: int, *, traced: bool) -> jax.Array:
+    """``[m]`` silhouettes of checked ``X`` for each row of ``labels`` ``[m, n]``."""
+    if traced:
+        return _traced(_SILHOUETTES, X, labels, n_clusters=n_clusters)
+    n, d = X.shape
+    rows, k = pair_bucket(n), cluster_bucket(n_clusters)
+    labels = padded(np.asarray(labels, np.int32).T, rows).T
+    Xp, _ = framed(X, rows, float_dtype(X.dtype))  # the scores do not change under it
+    args = (Xp, np.ascontiguousarray(labels), np.int32(n))
+    return _call(_SILHOUETTES, args, device_of(X), work=rows * d * k, k=k, n_clusters=k)

@@ -1,0 +1,91 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import jaxmeans
+from jaxmeans._core.tuning import CPU
+
+
+def _brute(X, C):
+    X64, C64 = np.asarray(X, np.float64), np.asarray(C, np.float64)
+    return ((X64[:, None, :] - C64[None, :, :]) ** 2).sum(-1)
+
+
+def test_pairwise_sq_dists_matches_float64_brute_force():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 7)).astype(np.float32)
+    Y = rng.normal(size=(9, 7)).astype(np.float32)
+    got = np.asarray(jaxmeans.pairwise_sq_dists(X, Y))
+    assert got.shape == (50, 9)
+    np.testing.assert_allclose(got, _brute(X, Y), rtol=1e-5, atol=1e-5)
+
+
+def test_pairwise_sq_dists_is_accurate_far_from_the_origin():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(20, 3)) + 1e4
+    Y = rng.normal(size=(5, 3)) + 1e4
+    got = np.asarray(jaxmeans.pairwise_sq_dists(X.astype(np.float32), Y.astype(np.float32)))
+    # Without shifting, ||x||^2 ~ 3e8 leaves float32 an absolute error of ~30.
+    np.testing.assert_allclose(got, _brute(X.astype(np.float32), Y.astype(np.float32)), atol=0.05)
+
+
+def test_pairwise_sq_dists_never_negative():
+    X = np.full((4, 3), 1.1, np.float32)
+    assert float(jnp.min(jaxmeans.pairwise_sq_dists(X, X))) == 0.0
+
+
+@pytest.mark.parametrize("n,k", [(37, 4), (1000, 1024)])
+def test_assign_is_argmin_of_distances(n, k):
+    # (1000, 1024) uses two padded row blocks; (37, 4) a single block.
+    rng = np.random.default_rng(n)
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    C = rng.normal(size=(k, 3)).astype(np.float32)
+    labels, sq = jaxmeans.assign(X, C)
+    brute = _brute(X, C)
+    assert labels.dtype == jnp.int32 and labels.shape == (n,)
+    np.testing.assert_array_equal(np.asarray(labels), brute.argmin(1))
+    np.testing.assert_allclose(np.asarray(sq), brute.min(1), rtol=1e-4, atol=1e-5)
+
+
+def test_assign_breaks_ties_to_the_lowest_index():
+    X = np.array([[0.0, 0.0], [1.0, 0.0]], np.float32)
+    C = np.array([[5.0, 5.0], [0.5, 1.0], [0.5, -1.0]], np.float32)
+    labels, _ = jaxmeans.assign(X, C)
+    assert labels.tolist() == [1, 1]
+
+
+@given(n=st.integers(1, 3_000_000), k=st.integers(1, 5000))
+def test_block_layout_covers_every_row_with_little_padding(n, k):
+    n_blocks, rows = CPU.block_layout(n, k)
+    assert n_blocks * rows >= n
+    assert n_blocks * rows - n < 8 * n_blocks + rows  # less than one block plus alignment
+    assert rows <= max(64, min(8192, 2**19 // k)) + 7  # one block's distances stay small
+
+
+def test_assign_under_jit_and_vmap():
+    rng = np.random.default_rng(3)
+    Xs = jnp.asarray(rng.normal(size=(3, 40, 2)).astype(np.float32))
+    C = jnp.asarray(rng.normal(size=(5, 2)).astype(np.float32))
+    batched = jax.vmap(lambda x: jaxmeans.assign(x, C))(Xs)
+    for i in range(3):
+        labels, sq = jax.jit(lambda x: jaxmeans.assign(x, C))(Xs[i])
+        np.testing.assert_array_equal(batched[0][i], labels)
+        np.testing.assert_allclose(batched[1][i], sq, rtol=1e-5, atol=1e-6)
+
+
+def test_float64_numpy_data_with_float32_centres_warns_nothing():
+    # With 64-bit JAX off, the computation is float32; the rounding happens on the host,
+    # never through JAX's "float64 will be truncated" warning.
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    C = jnp.asarray(X[:4], jnp.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels, sq = jaxmeans.assign(X, C)
+        D = jaxmeans.pairwise_sq_dists(X, C)
+    assert sq.dtype == D.dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(labels), np.asarray(D).argmin(1))

@@ -1,0 +1,112 @@
+"""The gap statistic: the rule, clear cases, and a plain loop on the same reference sets."""
+
+import jax
+import numpy as np
+import pytest
+
+import jaxmeans
+from jaxmeans._core.gap import k_best_rule, reference_sets
+from jaxmeans._runtime import threads
+
+
+@pytest.mark.parametrize(
+    "gap, se, best",
+    [
+        ([0.1, 0.5, 0.9, 0.85, 0.8], [0.05] * 5, 3),  # a peak at 3
+        ([0.1, 0.5, 0.9, 0.93, 0.95], [0.05] * 5, 3),  # 3 within one se of 4
+        ([0.1, 0.5, 0.9, 1.2, 1.5], [0.05] * 5, 5),  # rising to the end: the last k
+        ([0.3, 0.2, 0.1, 0.0, 0.0], [0.01] * 5, 1),  # falling from the start: 1
+        ([0.1, 0.3, 0.2, 0.6, 0.5], [0.0, 0.15, 0.0, 0.0, 0.0], 2),  # se(k+1) decides k
+    ],
+)
+def test_rule_on_hand_made_curves(gap, se, best):
+    assert int(k_best_rule([1, 2, 3, 4, 5], gap, se)) == best
+    # Other ks: the rule names the k of the entry it picks.
+    assert int(k_best_rule([2, 4, 6, 8, 10], gap, se)) == 2 * best
+
+
+def _blobs(n_per, centres, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.concatenate([c + rng.normal(size=(n_per, len(c))) for c in centres])
+
+
+def test_three_separated_blobs_give_three():
+    X = _blobs(100, np.array([[0.0, 0.0], [12.0, 0.0], [0.0, 12.0]]))
+    for reference in ("uniform", "pca"):
+        result = jaxmeans.gap_statistic(X, range(1, 8), n_refs=10, key=0, reference=reference)
+        assert int(result.k_best) == 3, reference
+        assert result.gap.shape == result.gap_se.shape == result.log_w.shape == (7,)
+        assert result.ref_log_w.shape == (10, 7)
+
+
+def test_uniform_data_give_one():
+    X = np.random.default_rng(3).uniform(size=(400, 2))
+    assert int(jaxmeans.gap_statistic(X, range(1, 8), n_refs=10, key=1).k_best) == 1
+
+
+@pytest.mark.slow
+def test_matches_a_plain_loop_on_the_same_reference_sets():
+    X = _blobs(60, np.array([[0.0, 0.0, 0.0], [8.0, 0.0, 0.0], [0.0, 8.0, 0.0]]), seed=1)
+    X = X.astype(np.float32)
+    ks, n_refs, key = range(1, 6), 4, jax.random.key(7)
+    for reference in ("uniform", "pca"):
+        result = jaxmeans.gap_statistic(X, ks, n_refs=n_refs, key=key, reference=reference)
+        refs = np.asarray(reference_sets(X, jax.random.fold_in(key, 1), n_refs, reference))
+        # The reference sets: inside the data's box (of its principal axes, for "pca").
+        if reference == "uniform":
+            assert (refs >= X.min(0) - 1e-5).all() and (refs <= X.max(0) + 1e-5).all()
+        logs = []
+        for data in [X, *refs]:
+            inertia = [float(jaxmeans.kmeans(data, k, key=key).inertia) for k in ks]
+            logs.append(np.log(inertia))
+        logs = np.array(logs)
+        gap = logs[1:].mean(0) - logs[0]
+        se = logs[1:].std(0) * np.sqrt(1 + 1 / n_refs)
+        np.testing.assert_allclose(result.log_w, logs[0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(result.ref_log_w, logs[1:], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(result.gap, gap, atol=1e-4)
+        np.testing.assert_allclose(result.gap_se, se, atol=1e-4)
+        assert int(result.k_best) == int(k_best_rule(list(ks), gap, se))
+
+
+@pytest.mark.slow
+def test_same_key_same_result_and_jit():
+    X = _blobs(50, np.array([[0.0, 0.0], [9.0, 9.0]]))
+    a = jaxmeans.gap_statistic(X, [1, 2, 3], n_refs=3, key=5)
+    b = jaxmeans.gap_statistic(X, [1, 2, 3], n_refs=3, key=5)
+    np.testing.assert_array_equal(a.gap, b.gap)
+    jitted = jax.jit(lambda x: jaxmeans.gap_statistic(x, [1, 2, 3], n_refs=3, key=5))(
+        X.astype(np.float32)
+    )
+    np.testing.assert_allclose(jitted.gap, a.gap, atol=1e-5)
+    assert int(jitted.k_best) == int(a.k_best) == 2
+
+
+def test_the_result_does_not_depend_on_how_many_threads_run_the_sets(monkeypatch):
+    # One set per task, the tasks taken by however many threads there are cores: every
+    # entry must land in its own row, whatever order the sets finish in.
+    X = _blobs(70, np.array([[0.0, 0.0], [9.0, 0.0], [0.0, 9.0]]), seed=2).astype(np.float32)
+    results = []
+    for cores in (1, 2, 5):
+        monkeypatch.setattr(threads, "cores", lambda cores=cores: cores)
+        results.append(jaxmeans.gap_statistic(X, range(1, 6), n_refs=4, key=3))
+    for other in results[1:]:
+        for a, b in zip(results[0], other, strict=True):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # ... and every reference set is a set of its own.
+    assert len(np.unique(np.asarray(results[0].ref_log_w)[:, 1])) == 4
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(ks=[3]), ValueError, "at least two"),
+        (dict(n_refs=0), ValueError, "n_refs"),
+        (dict(reference="gaussian"), ValueError, "reference must be one of"),
+        (dict(ks=[1, 2], n_init=1.5), TypeError, "n_init"),
+    ],
+)
+def test_bad_arguments_name_the_parameter(kwargs, error, match):
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.raises(error, match=match):
+        jaxmeans.gap_statistic(X, **{"ks": [1, 2, 3], **kwargs})
