@@ -23,7 +23,7 @@ def gap_row(repeats: int = 3, n: int = 20_000, n_refs: int = 10) -> dict:
     from sklearn.datasets import make_blobs
 
     import jaxmeans
-    from jaxmeans._core.gap import reference_sets
+    from jaxmeans._runtime.run import reference_sets
 
     X = make_blobs(n, 8, centers=4, random_state=0)[0].astype(np.float32)
     ks = range(1, 11)

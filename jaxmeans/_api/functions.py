@@ -1,5 +1,5 @@
-"""The public functions: each checks its input once (:mod:`jaxmeans._spec`) and calls the
-jitted core once (:mod:`jaxmeans._run`)."""
+"""The public functions: each checks its input once (:mod:`jaxmeans._runtime.spec`) and
+calls its program once (:mod:`jaxmeans._runtime.run`, :mod:`jaxmeans._runtime.evaluate`)."""
 
 from __future__ import annotations
 
@@ -213,13 +213,15 @@ def elbow(
     spec = specify(
         X, ks=ks, sample_weight=sample_weight, caller="elbow", precision=precision, **how
     )
-    ks, inertia, centroids, labels, n_iter, converged = run.sweep(spec, progress=progress)
-    silhouette = None
-    if scores:
-        k_max = centroids.shape[1]
-        silhouette = evaluate.silhouette_per_k(spec.problem.X, labels, k_max, traced=spec.traced)
-    knee = knee_index(ks, inertia, jnp.asarray(0.05, inertia.dtype))
-    return ElbowResult(ks, inertia, centroids, labels, n_iter, converged, knee, silhouette)
+    result = run.sweep(spec, progress=progress)
+    if not scores:
+        return result
+    # The silhouette compares every pair of rows: sparse rows are made dense for it (its
+    # work, O(n^2 d), is what bounds the data's size there).
+    X = spec.problem.X.toarray() if spec.kind == "sparse" else spec.problem.X
+    k_max = result.centroids.shape[1]
+    silhouette = evaluate.silhouette_per_k(X, result.labels, k_max, traced=spec.traced)
+    return result._replace(silhouette=silhouette)
 
 
 def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
@@ -259,9 +261,10 @@ def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
     v.check_finite(y, "inertia")
     if v.is_concrete(ks_arr) and (np.diff(np.asarray(ks_arr)) <= 0).any():
         raise ValueError(f"ks must be strictly increasing, got {np.asarray(ks_arr).tolist()}")
-    ks_arr, y = jnp.asarray(ks_arr), jnp.asarray(y)
-    knee = knee_index(ks_arr, y, jnp.asarray(min_distance, y.dtype))
-    return (int(knee) or None) if v.is_concrete(knee) else knee
+    if v.any_traced(ks_arr, y):
+        return knee_index(jnp.asarray(ks_arr), jnp.asarray(y), min_distance)
+    knee = knee_index(np.asarray(ks_arr), np.asarray(y, np.float64), min_distance, np)
+    return int(knee) or None
 
 
 def assign(
@@ -296,11 +299,11 @@ def assign(
     _check_same_features(X, centroids, "centroids")
     dtype = v.float_dtype(np.result_type(X.dtype, centroids.dtype))
     X, centroids = _cast(X, dtype), _cast(centroids, dtype)
-    if check_metric(metric) == "cosine":
+    metric = check_metric(metric)
+    if metric.unit_rows:
         X, centroids = unit_rows(X), unit_rows(centroids, "centroids")
-        labels, sq = evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
-        return labels, sq / 2
-    return evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
+    labels, sq = evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
+    return labels, metric.objective(sq)
 
 
 def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:

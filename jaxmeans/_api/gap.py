@@ -1,21 +1,19 @@
-"""The public gap statistic: checks, then the sets' programs on every core."""
+"""The public gap statistic: the checks, then one program call per data set."""
 
 from __future__ import annotations
 
 import jax
 import numpy as np
 
-from .._core.gap import gap_program, set_program, summarise
-from .._core.tuning import tuning_for, without_carried_sums
+from .._core.gap import gap_program
 from .._core.types import GapResult
-from .._runtime import threads
+from .._runtime import inputs, run
 from .._runtime import validation as v
 from .._runtime.compile import Program
-from .._runtime.placement import device_of, tuning_of
+from .._runtime.spec import specify
 
 REFERENCES = ("uniform", "pca")
-SET = Program(set_program, ("ks", "reference", "n_init", "max_iter", "tuning"))
-GAP = Program(gap_program, ("ks", "n_refs", "reference", "n_init", "max_iter", "tuning"))
+GAP = Program(gap_program, ("ks", "n_refs", "reference", "plan", "tuning"))
 
 
 def gap_statistic(
@@ -28,13 +26,17 @@ def gap_statistic(
     reference: str = "uniform",
     max_iter: int = 300,
     tol: float = 1e-4,
+    metric: str = "euclidean",
 ) -> GapResult:
     """The gap statistic for every k of ``ks``, and the k it picks, in one program.
 
     The data and ``n_refs`` reference sets (drawn inside the program) are each clustered
     for every k by :func:`jaxmeans.elbow`'s work queue, one set after another; the
     gap is the references' mean log inertia minus the data's (Tibshirani, Walther &
-    Hastie, 2001).
+    Hastie, 2001). The data are framed as :func:`jaxmeans.kmeans` frames them (centred
+    in float64, scaled by a power of two), so the answer does not depend on their scale or
+    offset; sparse data are made dense first (every reference set is dense anyway), and
+    rows split over a mesh are gathered onto one device.
 
     Args:
       X: ``[n, d]`` data.
@@ -46,6 +48,9 @@ def gap_statistic(
       reference: ``"uniform"`` over the data's bounding box, or ``"pca"`` over the box of
         its principal components (Tibshirani's second choice; follows elongated data).
       max_iter, tol: as for :func:`jaxmeans.kmeans`.
+      metric: ``"euclidean"``, or ``"cosine"``: the rows are scaled to unit length, ``W``
+        is the cosine objective ``sum (1 - cos)``, and the reference rows, drawn in the
+        box of the unit rows, are scaled to unit length too.
 
     Returns:
       :class:`GapResult`; ``int(result.k_best)`` is the chosen k.
@@ -63,39 +68,24 @@ def gap_statistic(
       >>> int(result.k_best)
       3
     """
+    if inputs.is_sparse(X):  # the reference sets are dense: so is the data's copy
+        X = inputs.check_sparse(X).toarray()
+    elif isinstance(X, jax.Array) and not v.any_traced(X) and len(X.devices()) > 1:
+        X = np.asarray(jax.device_get(X))  # rows split over a mesh: gathered
     X = v.check_data(X)
     ks_t = tuple(int(k) for k in v.check_ks(ks, X.shape[0]))
     if len(ks_t) < 2:
         raise ValueError(f"ks must hold at least two values to compare, got {list(ks_t)}")
     n_refs = v.check_int(n_refs, "n_refs")
-    n_init = v.check_int(n_init, "n_init")
-    max_iter = v.check_int(max_iter, "max_iter")
     if not isinstance(reference, str) or reference not in REFERENCES:
         raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
-    key = v.check_key(key)
-    dtype = v.float_dtype(X.dtype)
-    tol = np.asarray(v.check_tol(tol, dtype), dtype)
-    static = dict(ks=ks_t, n_refs=n_refs, reference=reference, n_init=n_init, max_iter=max_iter)
-    if v.any_traced(X, key):  # inside the caller's jit/vmap: part of the caller's program
-        traced = without_carried_sums(tuning_of(X))
-        return GAP(X.astype(dtype), key, tol, tuning=traced, work=0, k=0, device=None, **static)
-    device = device_of(X)
-    X = np.asarray(X, dtype) if isinstance(X, np.ndarray) else X.astype(dtype)
-    X, key, tol = jax.device_put((X, key, tol), device)  # once, for every set
-    tuning = tuning_for(device.platform)
-    sets = np.arange(1 + n_refs, dtype=np.int32)
-    work = X.shape[0] * X.shape[1] * max(ks_t)
-    del static["n_refs"]
-
-    def run(b):
-        return SET(
-            X, key, tol, sets[b], tuning=tuning, work=work, k=max(ks_t), device=device, **static
-        )
-
-    # The reference sets first; the data, whose fits stop soonest, last.
-    order = [*range(1, 1 + n_refs), 0]
-    n_threads = threads.workers(len(order), tuning)
-    done = threads.run_all(lambda b: np.asarray(run(b)), order, n_threads)
-    inertia = np.stack([done[order.index(b)] for b in range(1 + n_refs)])
-    host = summarise(ks_t, inertia, np)
-    return jax.device_put(host, device)
+    spec = specify(
+        X, ks=ks_t, key=key, init="k-means++", n_init=n_init, max_iter=max_iter, tol=tol,
+        metric=metric, caller="gap_statistic", slots=1,
+    )  # fmt: skip
+    if spec.traced:  # inside the caller's jit/vmap: part of the caller's program
+        return GAP(
+            spec.problem, ks=ks_t, n_refs=n_refs, reference=reference, plan=spec.plan,
+            tuning=spec.tuning, options=None, device=None,
+        )  # fmt: skip
+    return jax.device_put(run.gap_sets(spec, reference, n_refs), spec.device)

@@ -75,8 +75,11 @@ def _first_min_rows(dist: jax.Array, index: jax.Array):
     return lax.reduce((dist, index), init, _first_min, (0,))
 
 
-def nearest_in_block(xb: jax.Array, centroids: jax.Array, c_sq: jax.Array, tuning: Tuning):
-    """Nearest centroid for one transposed block ``xb`` ``[d, rows]``.
+def nearest_in_block(
+    xb: jax.Array, centroids: jax.Array, c_sq: jax.Array, tuning: Tuning, precision=HIGHEST
+):
+    """Nearest centroid for one transposed block ``xb`` ``[d, rows]``, the distance
+    products at ``precision`` (a ``lax.Precision``).
 
     ``c_sq`` holds ``||c||^2`` for active rows and ``+inf`` for padded ones. Returns
     ``(labels [rows] int32, partial [rows])`` where ``partial + ||x||^2`` is the squared
@@ -95,10 +98,10 @@ def nearest_in_block(xb: jax.Array, centroids: jax.Array, c_sq: jax.Array, tunin
         return nearest_block(
             xb, centroids, c_sq, block_rows=tuning.fused_block_rows,
             block_k=tuning.fused_block_k, interpret=tuning.platform == "cpu",
-            precision=tuning.dot_precision(),
+            precision=precision,
         )  # fmt: skip
     chunk = tuning.chunk_k
-    dist = c_sq[:, None] - 2.0 * jnp.dot(centroids, xb, precision=tuning.dot_precision())
+    dist = c_sq[:, None] - 2.0 * jnp.dot(centroids, xb, precision=precision)
     if tuning.variadic_reduce(k):
         best, labels = _first_min_rows(dist, lax.broadcasted_iota(jnp.int32, dist.shape, 0))
         return jnp.minimum(labels, k - 1), best
@@ -118,8 +121,10 @@ def nearest(
     active: jax.Array,
     tuning: Tuning,
     used: jax.Array | int | None = None,
+    precision=HIGHEST,
 ):
-    """Nearest active centroid for every point, block by block.
+    """Nearest active centroid for every point, block by block (distance products at
+    ``precision``).
 
     Memory is O(rows x k): one distance block is live at a time.
 
@@ -136,10 +141,10 @@ def nearest(
     c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
     n_blocks, _, rows = blocks.shape
     if n_blocks == 1:
-        return nearest_in_block(blocks[0], centroids, c_sq, tuning)
+        return nearest_in_block(blocks[0], centroids, c_sq, tuning, precision)
 
     def one(xb):
-        return nearest_in_block(xb, centroids, c_sq, tuning)
+        return nearest_in_block(xb, centroids, c_sq, tuning, precision)
 
     def block(args):
         b, xb = args

@@ -1,8 +1,9 @@
 """The whole fit as one jitted program: centre, seed, restarts, keep the best.
 
-Pure JAX. Chooses the loop: Lloyd's plain passes (:mod:`jaxmeans._lloyd`) or the same
-iterations with Hamerly's bounds (:mod:`jaxmeans._bounded`) where the tuning says those are
-faster. :func:`restarts` is shared with the data-parallel fit (:mod:`jaxmeans._sharded`).
+Pure JAX, dense or sparse rows alike. Runs the loop the plan names: Lloyd's plain passes
+(:mod:`jaxmeans._core.lloyd`) or the same iterations with Hamerly's bounds
+(:mod:`jaxmeans._core.hamerly`). :func:`restarts` is shared with the data-parallel fit
+(:mod:`jaxmeans._core.sharded`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .dense import Data, prepare, variance
 from .hamerly import lloyd_bounded
 from .lloyd import lloyd
+from .rows import prepare
 from .seeding import default_n_local_trials, kmeans_plusplus_core, random_rows_core
-from .tuning import Tuning
+from .tuning import Tuning, dot_precision
 from .types import KMeansResult, Plan, Problem
 
 
@@ -25,27 +26,18 @@ def trials_for(k: jax.Array, k_max: int) -> jax.Array:
     return table[k]
 
 
-def initial_centroids(key, data: Data, init, k, plan: Plan, axis=None):
+def initial_centroids(key, data, init, k, plan: Plan, axis=None):
     """Centred starting centroids ``[plan.k, d]`` for one restart of a fit with ``k``
     clusters (None: ``plan.k``; traced: rows past ``k`` are padding, ignored by the loop)."""
     if plan.init_mode == "array":
         return init - data.mean[None, :]
     if plan.init_mode == "random":  # the first k of a longer draw are a draw of k
-        return random_rows_core(key, data.X, data.w, plan.k, axis=axis)[0]
+        return random_rows_core(key, data, plan.k, axis=axis)[0]
     # With fewer clusters than rows of centroids, the first k centres and the first
     # 2 + int(ln k) trials of a longer seeding are exactly the seeding of k (prefix-stable).
     some = {} if k is None else dict(n_trials_used=trials_for(k, plan.k), n_centres=k)
-    return kmeans_plusplus_core(
-        key,
-        data.XT,
-        data.x_sq,
-        data.w,
-        plan.k,
-        default_n_local_trials(plan.k),
-        block=data.blocks.shape[2],
-        axis=axis,
-        **some,
-    )[0]
+    trials = default_n_local_trials(plan.k)
+    return kmeans_plusplus_core(key, data, plan.k, trials, axis=axis, **some)[0]
 
 
 def best_of(results: KMeansResult) -> KMeansResult:
@@ -55,7 +47,7 @@ def best_of(results: KMeansResult) -> KMeansResult:
 
 
 def restarts(
-    data: Data,
+    data,
     problem: Problem,
     tol_abs: jax.Array,
     *,
@@ -67,37 +59,36 @@ def restarts(
     """``n_init`` seeded Lloyd runs over prepared data; the best, in the input's coordinates.
 
     Restart ``i`` uses ``jax.random.split(problem.key, n_init)[i]`` (the key itself when
-    ``n_init == 1``). Where Hamerly's bounds pay (:meth:`Tuning.bounded`), each restart runs
-    the bounded loop and restarts run one after another (``lax.map``): under ``vmap`` the
-    bounded loop's data-dependent trip counts would run to the slowest lane. Data-parallel
-    fits (``axis``, inside ``shard_map``) and the smallest programs
-    (:meth:`Tuning.sequential_restarts`) also run restarts one after another. Otherwise they
-    run side by side under ``vmap``.
+    ``n_init == 1``). With ``plan.bounded`` each restart runs Hamerly's loop. With
+    ``plan.sequential`` (the spec's rule: bounded loops, whose data-dependent trip counts
+    would run to the slowest lane under ``vmap``, data-parallel fits, sparse rows and the
+    smallest programs) restarts run one after another (``lax.map``), else side by side
+    under ``vmap``.
     """
     n_init = plan.n_init
-    bounded = axis is None and tuning.bounded(plan.k, data.X.shape[1])
-    small = tuning.sequential_restarts(data.X.shape[0] * data.X.shape[1] * plan.k)
-    sequential = bounded or axis is not None or small
-    n_active = jnp.int32(plan.k) if problem.k is None else problem.k
-    loop = dict(n_active=n_active, tol_abs=tol_abs, max_iter=problem.max_iter, verbose=verbose)
+    loop = dict(
+        n_active=jnp.int32(plan.k) if problem.k is None else problem.k,
+        tol_abs=tol_abs,
+        max_iter=problem.max_iter,
+        verbose=verbose,
+        precision=dot_precision(plan.precision),
+        carry_sums=plan.carry_sums,
+    )
 
     def one(key):
         start = initial_centroids(key, data, problem.init, problem.k, plan, axis)
         if verbose:
             jax.debug.print("Initialization complete")
-        if bounded:
-            precision = tuning.dot_precision()
-            return lloyd_bounded(
-                data, start, precision=precision, carry_sums=tuning.carry_sums, **loop
-            )
-        batched = n_init > 1 and not sequential
+        if plan.bounded:
+            return lloyd_bounded(data, start, **loop)
+        batched = n_init > 1 and not plan.sequential
         return lloyd(data, start, tuning=tuning, batched=batched, axis=axis, **loop)
 
     if n_init == 1:
         result = one(problem.key)
     else:
         keys = jax.random.split(problem.key, n_init)
-        result = best_of(lax.map(one, keys) if sequential else jax.vmap(one)(keys))
+        result = best_of(lax.map(one, keys) if plan.sequential else jax.vmap(one)(keys))
     return result._replace(centroids=result.centroids + data.mean[None, :])
 
 
@@ -109,10 +100,12 @@ def fit_program(problem: Problem, *, plan: Plan, tuning: Tuning, verbose: bool =
       :class:`KMeansResult` with ``centroids [plan.k, d]`` (rows past ``problem.k`` are
       padding) and ``labels`` for every row of ``problem.X`` (past ``problem.n``: padding).
     """
-    X, w = problem.X, problem.w
-    lanes = 1 if tuning.bounded(plan.k, X.shape[1]) else plan.n_init
-    data = prepare(X, w, n=problem.n, k=plan.k, tuning=tuning, lanes=lanes, unit=plan.spherical)
-    tol_abs = problem.tol * variance(data)
+    lanes = 1 if plan.bounded else plan.n_init
+    data = prepare(
+        problem.X, problem.w, n=problem.n, k=plan.k, tuning=tuning, lanes=lanes,
+        metric=plan.metric,
+    )  # fmt: skip
+    tol_abs = problem.tol * data.variance()
     return restarts(data, problem, tol_abs, plan=plan, tuning=tuning, verbose=verbose)
 
 

@@ -5,7 +5,7 @@ with its mean over ``n_refs`` reference sets drawn without cluster structure, un
 the data's bounding box or over the box of its principal components. Every fit, the
 data's and the references', runs in one compiled program per set (:func:`set_program`,
 the set's index an argument, its reference rows drawn inside): the elbow's work queue over
-the ks with one slot. On CPUs the sets run on every core (:mod:`jaxmeans._threads`; on 2
+the ks with one slot. On CPUs the sets run on every core (:mod:`jaxmeans._runtime.threads`; on 2
 cores, 20,000 x 8, ks 1..10, 10 reference sets: 0.62-0.68 s one set after another,
 0.31 s from two threads, the same result). Inside the caller's ``jit``/``vmap`` the
 sets run one after another in the caller's program (:func:`gap_program`). A ``vmap`` over
@@ -21,7 +21,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from .geometry import Metric
 from .sweep import sweep_program
+from .tuning import Tuning
 from .types import GapResult, Plan, Problem
 
 
@@ -41,46 +43,50 @@ def k_best_rule(ks, gap, gap_se, xp=jnp) -> jax.Array:
     return xp.asarray(xp.where(xp.any(passes), ks[:-1][first], ks[-1])).astype(xp.int32)
 
 
-def _box(X: jax.Array, reference: str):
-    """``(low, high, mean, axes)``: the box the reference rows are drawn in, in the data's
-    own coordinates (``"uniform"``: ``mean``, ``axes`` None) or in those of its principal
-    components (``"pca"``), which ``axes`` rotates back and ``mean`` shifts back."""
+def box_of(X: jax.Array, n, reference: str):
+    """``(low, high, mean, axes)``: the box reference rows are drawn in, over the first
+    ``n`` rows of ``X`` (None: all), in the data's own coordinates (``"uniform"``:
+    ``mean``, ``axes`` None) or in those of its principal components (``"pca"``), which
+    ``axes`` rotates back and ``mean`` shifts back. (The boundary computes the same box on
+    the host, so that no program it keeps holds a LAPACK call; this is the box inside the
+    caller's ``jit``.)"""
+    real = (jnp.arange(X.shape[0]) < (X.shape[0] if n is None else n))[:, None]
     if reference == "pca":
-        mean = jnp.mean(X, axis=0)
+        mean = jnp.sum(jnp.where(real, X, 0.0), axis=0) / jnp.sum(real)
+        Xc = jnp.where(real, X - mean[None], 0.0)
         # The principal axes from the d x d scatter matrix (cheaper than an SVD of X).
-        _, axes = jnp.linalg.eigh((X - mean[None]).T @ (X - mean[None]))
-        Z = (X - mean[None]) @ axes
-        return jnp.min(Z, axis=0), jnp.max(Z, axis=0), mean, axes
-    return jnp.min(X, axis=0), jnp.max(X, axis=0), None, None
+        _, axes = jnp.linalg.eigh(Xc.T @ Xc)
+        Z = Xc @ axes
+        low = jnp.min(jnp.where(real, Z, jnp.inf), axis=0)
+        return low, jnp.max(jnp.where(real, Z, -jnp.inf), axis=0), mean, axes
+    low = jnp.min(jnp.where(real, X, jnp.inf), axis=0)
+    return low, jnp.max(jnp.where(real, X, -jnp.inf), axis=0), None, None
 
 
-def _draw(X: jax.Array, key: jax.Array, b, box) -> jax.Array:
-    """Reference set ``b`` (from ``fold_in(key, b)``) in ``box`` (from :func:`_box`)."""
+def draw(X: jax.Array, n, key: jax.Array, b, box, metric: Metric) -> jax.Array:
+    """Reference set ``b`` (from ``fold_in(key, b)``), shaped like ``X`` with rows past
+    ``n`` zero: uniform in ``box`` (from :func:`box_of`), rotated back for ``"pca"``, as
+    the metric compares rows (unit rows for cosine). The draws of a longer ``X`` begin
+    with those of a shorter one, so padding rows change no real row's draw."""
     low, high, mean, axes = box
     u = jax.random.uniform(jax.random.fold_in(key, b), X.shape, X.dtype)
     ref = low[None] + u * (high - low)[None]
-    return ref if axes is None else ref @ axes.T + mean[None]
+    ref = metric.rows(ref if axes is None else ref @ axes.T + mean[None])
+    if n is None:
+        return ref
+    return jnp.where((jnp.arange(X.shape[0]) < n)[:, None], ref, 0.0)
 
 
-def reference_sets(X: jax.Array, key: jax.Array, n_refs: int, reference: str) -> jax.Array:
-    """``[n_refs, n, d]`` reference data: uniform over the bounding box of ``X``, or over
-    the box of its principal components (rotated back), each set from ``fold_in(key, b)``."""
-    X = jnp.asarray(X)
-    box = _box(X, reference)
-    return jax.vmap(lambda b: _draw(X, key, b, box))(jnp.arange(n_refs))
-
-
-def set_program(X, key, tol, b, *, ks, reference, n_init, max_iter, tuning) -> jax.Array:
-    """Inertia ``[m]`` of data set ``b`` for every k of ``ks``: the data when ``b`` is 0,
-    else reference set ``b - 1`` (drawn here, as :func:`reference_sets` draws it), by the
-    elbow's work queue with one slot (the arguments as :func:`gap_statistic` takes them,
-    checked)."""
-    refs_key = jax.random.fold_in(key, 1)
-    data = lax.cond(b == 0, lambda: X, lambda: _draw(X, refs_key, b - 1, _box(X, reference)))
-    w = jnp.ones(data.shape[0], data.dtype)
-    problem = Problem(data, w, None, key, tol, max_iter, None, None)
-    plan = Plan(max(ks), n_init, "k-means++")
-    out = sweep_program(problem, jnp.asarray(ks, jnp.int32), plan=plan, slots=1, tuning=tuning)
+def set_program(problem: Problem, b, box, *, ks: tuple, plan: Plan, tuning: Tuning):
+    """Inertia ``[m]`` of data set ``b`` for every k of ``ks``: the data (``problem.X``)
+    when ``b`` is 0, else reference set ``b - 1`` (drawn here, as :func:`reference_sets`
+    draws it), by the elbow's work queue with one slot."""
+    refs_key = jax.random.fold_in(problem.key, 1)
+    X, n = problem.X, problem.n
+    data = lax.cond(b == 0, lambda: X, lambda: draw(X, n, refs_key, b - 1, box, plan.metric))
+    out = sweep_program(
+        problem._replace(X=data), jnp.asarray(ks, jnp.int32), plan=plan, slots=1, tuning=tuning
+    )
     return out[0]
 
 
@@ -96,11 +102,11 @@ def summarise(ks, inertia, xp=jnp) -> GapResult:
     return GapResult(ks, gap, gap_se, log_w, ref_log_w, k_best_rule(ks, gap, gap_se, xp))
 
 
-def gap_program(X, key, tol, *, ks, n_refs, reference, n_init, max_iter, tuning) -> GapResult:
-    """The whole statistic for ``X`` in one program, one set after another (``lax.map``):
-    what :func:`gap_statistic` runs inside the caller's ``jit``/``vmap``."""
-    one = lambda b: set_program(  # noqa: E731
-        X, key, tol, b, ks=ks, reference=reference, n_init=n_init, max_iter=max_iter,
-        tuning=tuning,
-    )  # fmt: skip
+def gap_program(problem: Problem, *, ks: tuple, n_refs: int, reference: str, plan: Plan,
+                tuning: Tuning) -> GapResult:  # fmt: skip
+    """The whole statistic for ``problem.X`` in one program, one set after another
+    (``lax.map``): what :func:`jaxmeans.gap_statistic` runs inside the caller's
+    ``jit``/``vmap``."""
+    box = box_of(problem.X, problem.n, reference)
+    one = lambda b: set_program(problem, b, box, ks=ks, plan=plan, tuning=tuning)  # noqa: E731
     return summarise(ks, lax.map(one, jnp.arange(1 + n_refs)))

@@ -25,7 +25,7 @@ from jax import lax
 
 from .dense import Data
 from .distances import HIGHEST, sq_norms
-from .lloyd import inertia_of, report, update_carried
+from .lloyd import report, update_carried
 from .sums import Carried, carried_start, step_sums
 from .types import KMeansResult
 from .update import relocation
@@ -125,12 +125,12 @@ def lloyd_bounded(
     precision=HIGHEST,
     carry_sums: bool = False,
 ) -> KMeansResult:
-    """:func:`jaxmeans._lloyd.lloyd` with Hamerly's bounds: same arguments (but a single,
-    unbatched fit on one device), same iterations, same result up to rounding in exact
-    ties. ``carry_sums``: the per-cluster sums are carried between iterations, as
-    :func:`jaxmeans._lloyd.lloyd_step` carries them (else a fresh sum of every row each
-    step). Needs ``k >= 2`` centroid rows and a scatter update
-    (:meth:`jaxmeans._tuning.Tuning.bounded`)."""
+    """:func:`jaxmeans._core.lloyd.lloyd` with Hamerly's bounds: same arguments (but a
+    single, unbatched fit of dense rows on one device), same iterations, same result up to
+    rounding in exact ties. ``carry_sums``: the per-cluster sums are carried between
+    iterations, as :func:`jaxmeans._core.lloyd.lloyd_step` carries them (else a fresh sum
+    of every row each step). Needs ``k >= 2`` centroid rows and a scatter update
+    (:meth:`jaxmeans._core.tuning.Tuning.bounded`)."""
     k = init.shape[0]
     active = jnp.arange(k) < n_active
     real = jnp.arange(data.X.shape[0]) < data.n
@@ -175,7 +175,7 @@ def lloyd_bounded(
     return KMeansResult(
         end.centroids,
         labels[: data.size],
-        inertia_of(data, end.centroids, labels),
+        data.inertia(end.centroids, labels),
         end.n_iter,
         end.done,
     )

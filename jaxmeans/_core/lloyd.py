@@ -1,7 +1,8 @@
 """Lloyd's algorithm as one jitted program, with scikit-learn's stopping and relocation rules.
 
-Pure JAX. The public, validated entry point is :func:`jaxmeans.kmeans`; this module holds
-the core it calls once.
+Pure JAX, on dense or sparse rows alike (:class:`~jaxmeans._core.dense.Data`,
+:class:`~jaxmeans._core.sparse.SparseData`). The public, validated entry point is
+:func:`jaxmeans.kmeans`; this module holds the loop its program runs.
 """
 
 from __future__ import annotations
@@ -14,76 +15,18 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .dense import Data
-from .distances import HIGHEST, nearest, nearest_in_block, sq_norms
-from .sums import (
-    Carried,
-    carried_start,
-    carried_sums,
-    compensated_add,
-    fresh_sums,
-    stale,
-    step_sums,
-)
+from .distances import HIGHEST
+from .sums import Carried, carried_start, carried_sums, fresh_sums, stale, step_sums
 from .tuning import Tuning
 from .types import KMeansResult
-from .update import relocation
+from .update import moved, relocation, update
 
 
-def _assign_and_sum(data: Data, centroids, active, labels_old, tuning: Tuning):
-    """One pass over the row blocks: labels, whether any changed, and per-cluster sums.
-
-    Args:
-      labels_old: ``[n_pad] int32`` labels of the previous iteration (-1 before the first).
-
-    Returns:
-      ``(labels [n_pad] int32, changed, sums [k, d], counts [k])``.
-
-    For fits side by side (under ``vmap``) the sums are taken per block while it is in
-    cache (about half the time of one ``segment_sum`` over all rows afterwards): a scatter
-    of the weighted points with the weight as an extra column, or on accelerators the
-    one-hot assignment times them (one small GEMM). A single fit's step carries its sums
-    instead (:func:`lloyd_step`).
-    """
-    k, d = centroids.shape
-    c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
-    index = jnp.arange(k)
-    n_blocks, _, rows = data.blocks.shape
-    # Padding rows may flip between equidistant centres: only real rows count as changes.
-    real = (jnp.arange(n_blocks * rows) < data.n).reshape(n_blocks, rows)
-
-    def pass_block(carry, args):
-        acc, comp, changed = carry
-        _, xt, xw1, old, is_real = args
-        labels, _ = nearest_in_block(xt, centroids, c_sq, tuning)
-        if tuning.one_hot_update(k):
-            one_hot = (index[:, None] == labels[None, :]).astype(xw1.dtype)
-            part = jnp.dot(one_hot, xw1, precision=HIGHEST)
-        else:
-            part = jax.ops.segment_sum(xw1, labels, num_segments=k)
-        acc, comp = compensated_add(acc, comp, part)
-        return (acc, comp, changed | jnp.any((labels != old) & is_real)), labels
-
-    def block(carry, args):
-        if isinstance(data.used, int):
-            return pass_block(carry, args)
-        # Blocks of padding rows only (past the real rows) are skipped.
-        skip = lambda carry, args: (carry, jnp.zeros(rows, jnp.int32))  # noqa: E731
-        return lax.cond(args[0] < data.used, pass_block, skip, carry, args)
-
-    zeros = jnp.zeros((k, d + 1), data.X.dtype)
-    start = (zeros, zeros, jnp.bool_(False))
-    Xw1 = data.Xw1.reshape(n_blocks, rows, d + 1)
-    xs = (jnp.arange(n_blocks), data.blocks, Xw1, labels_old.reshape(n_blocks, rows), real)
-    (acc, _, changed), labels = lax.scan(block, start, xs)
-    return labels.reshape(-1), changed, acc[:, :d], acc[:, d]
-
-
-def _assign_then_sum(data: Data, centroids, active, labels_old, carried, tuning: Tuning):
-    """:func:`_assign_and_sum` for a single fit: the pass finds labels only
-    (:func:`nearest`, which skips the blocks of padding), then the sums follow: ``carried``
-    moved by the rows that changed cluster (:func:`jaxmeans._sums.carry`), or with
-    ``carried`` None one scatter of every row (:func:`jaxmeans._sums.fresh_sums`).
+def _assign_then_sum(data, centroids, active, labels_old, carried, tuning: Tuning, precision):
+    """The pass of a single fit: it finds labels only (``data.nearest``, which skips the
+    blocks of padding), then the sums follow: ``carried`` moved by the rows that changed
+    cluster (:func:`jaxmeans._core.sums.carry`), or with ``carried`` None every row summed
+    (``data.sums``).
 
     Returns:
       ``(labels [n_pad] int32, changed, sums [k, d], counts [k], carried)``. Whether a
@@ -91,7 +34,7 @@ def _assign_then_sum(data: Data, centroids, active, labels_old, carried, tuning:
       three small operations each, 8% of a step at 20,000 x 8): with ``carried``, whether
       :func:`carry` counted a moved row, or the step is the first (from label -1).
     """
-    labels, _ = nearest(data.blocks, centroids, active, tuning, data.used)
+    labels, _ = data.nearest(centroids, active, tuning, precision)
     sums, counts, new = step_sums(data, labels, labels_old, carried, centroids.shape[0])
     if carried is None:
         changed = jnp.any((labels != labels_old) & (jnp.arange(labels.shape[0]) < data.n))
@@ -100,49 +43,14 @@ def _assign_then_sum(data: Data, centroids, active, labels_old, carried, tuning:
     return labels, changed, sums, counts, new
 
 
-def update(centroids, active, sums, counts, relocate, unit: bool = False):
-    """The update that ends a Lloyd iteration, for one fit (``[k, d]``) or a batch of fits
-    (``[b, k, d]``): relocate empty clusters, then move each centroid to its cluster's
-    weighted mean (a cluster with no weight stays put).
-
-    Args:
-      sums, counts: per-cluster weighted sums ``[..., k, d]`` and weights ``[..., k]`` of the
-        assignment to ``centroids``.
-      relocate: from :func:`relocation`.
-      unit: cosine k-means (static): each new centroid is the direction of its cluster's
-        weighted mean (normalised; a zero mean keeps the old centroid).
-
-    Returns:
-      ``(new_centroids, shift, energy)``: ``shift`` the sum of squared centroid moves and
-      ``energy`` the inertia of ``centroids`` up to ``sum(w * ||x||^2)`` (for progress
-      output; XLA drops it when unused), one per fit.
-    """
-    # sum_i w_i ||x_i - c_j||^2 = sum_i w_i ||x_i||^2 - 2 c_j.S_j + W_j ||c_j||^2, per cluster.
-    c_sq = jnp.where(active, jnp.sum(centroids * centroids, axis=-1), 0.0)
-    energy = jnp.sum(counts * c_sq, axis=-1) - 2.0 * jnp.sum(centroids * sums, axis=(-2, -1))
-    new, shift = _means(centroids, *relocate(sums, counts), unit)
-    return new, shift, energy
-
-
-def _means(centroids, sums, counts, unit: bool):
-    """Each centroid moved to its cluster's weighted mean (its direction, ``unit``; a
-    cluster with no weight stays put), and the sum of squared moves."""
-    filled = counts > 0
-    safe = jnp.where(filled, counts, 1.0)
-    new = jnp.where(filled[..., None], sums / safe[..., None], centroids)
-    if unit:
-        norm = jnp.sqrt(jnp.sum(new * new, axis=-1, keepdims=True))
-        new = jnp.where(norm > 0, new / jnp.where(norm > 0, norm, 1.0), centroids)
-    return new, jnp.sum((new - centroids) ** 2, axis=(-2, -1))
-
-
 def lloyd_step(
-    data: Data,
+    data,
     centroids: jax.Array,
     labels_old: jax.Array,
     active: jax.Array,
     *,
     tuning: Tuning,
+    precision=HIGHEST,
     batched: bool = False,
     axis=None,
     carried: Carried | None = None,
@@ -159,16 +67,17 @@ def lloyd_step(
     flag are summed over the devices: the only values that cross them in an iteration.
 
     Args:
-      data: from :func:`prepare`.
+      data: dense or sparse rows (:func:`jaxmeans._core.rows.prepare`).
       centroids: centred centroids; rows where ``active`` is False are padding, never
         assigned, moved or relocated into.
       labels_old: ``[n_pad] int32`` labels of the previous iteration (-1 before the first).
       active: ``[k] bool``.
       tuning, batched: static; see :func:`relocation`.
+      precision: of the distance products (static, a ``lax.Precision``).
       carried: a single fit's per-cluster sums over ``labels_old``, from
         :func:`sums_to_carry` before the first iteration and from the previous
         :class:`Step` after it. None: fits side by side and one-hot updates take their
-        sums in the pass, a single fit one scatter of every row after it.
+        sums in the pass, a single fit sums every row after it.
       tol_abs: the fit's tolerance, with ``carried``: at the step where the fit stops
         (no label changed, or ``shift <= tol_abs``) the new centroids are the means of
         sums taken afresh from the labels, so that a fit's result depends on its final
@@ -184,12 +93,12 @@ def lloyd_step(
     """
     lanes = centroids.ndim == 3
     if lanes or tuning.one_hot_update(centroids.shape[-2]):
-        one = lambda c, lab, a: _assign_and_sum(data, c, a, lab, tuning)  # noqa: E731
+        one = lambda c, lab, a: data.assign_and_sum(c, a, lab, tuning, precision)  # noqa: E731
         pass_ = jax.vmap(one) if lanes else one
         labels, changed, sums, counts = pass_(centroids, labels_old, active)
     else:
         labels, changed, sums, counts, carried = _assign_then_sum(
-            data, centroids, active, labels_old, carried, tuning
+            data, centroids, active, labels_old, carried, tuning, precision
         )
     total = (lambda a: lax.psum(a, axis)) if axis is not None else (lambda a: a)
     changed = total(changed.astype(jnp.int32)) > 0
@@ -220,7 +129,7 @@ def update_carried(
     total = total or (lambda a: a)
     sums, counts = total((sums, counts))
     if carried is not None:
-        shift = _means(centroids, sums, counts, data.unit)[1]
+        shift = moved(centroids, sums, counts, data.metric)[1]
         empty = jnp.any(active & (counts <= 0))
         due = total(stale(data, carried).astype(jnp.int32)) > 0
         afresh = ~changed | (shift <= tol_abs) | last | empty | due
@@ -230,7 +139,7 @@ def update_carried(
             return *total(carried_sums(taken)), taken
 
         sums, counts, carried = lax.cond(afresh, fresh, lambda: (sums, counts, carried))
-    new, shift, energy = update(centroids, active, sums, counts, relocate, unit=data.unit)
+    new, shift, energy = update(centroids, active, sums, counts, relocate, data.metric)
     return new, shift, energy, carried
 
 
@@ -246,16 +155,16 @@ class Step(NamedTuple):
 
 
 def sums_to_carry(
-    data: Data, centroids: jax.Array, tuning: Tuning, batched: bool = False
+    data, centroids: jax.Array, carry_sums: bool, tuning: Tuning, batched: bool = False
 ) -> Carried | None:
     """The carried sums a fit starts from (:func:`lloyd_step`), or None: for a single fit
-    (``centroids [k, d]``) whose sums are a scatter, where the tuning carries sums
-    (:attr:`~jaxmeans._tuning.Tuning.carry_sums`). Not for fits side by side
+    (``centroids [k, d]``) whose sums are a scatter, where the plan carries sums
+    (:attr:`~jaxmeans._core.types.Plan.carry_sums`). Not for fits side by side
     (``[b, k, d]``, or ``batched``: this fit under our own ``vmap``, where the step's
     ``lax.cond`` would become a select that sums afresh every step) or one-hot updates.
     """
     lanes = batched or centroids.ndim == 3
-    if lanes or not tuning.carry_sums or tuning.one_hot_update(centroids.shape[-2]):
+    if lanes or not carry_sums or tuning.one_hot_update(centroids.shape[-2]):
         return None
     return carried_start(data, centroids.shape[-2])
 
@@ -289,24 +198,16 @@ def _print_report(n_iter, inertia, strict, shift, tol_abs, done) -> None:
 _PRINTING = threading.Lock()
 
 
-def finish(data: Data, centroids: jax.Array, active: jax.Array, tuning: Tuning):
-    """Labels of the real rows against ``centroids`` and the exact weighted inertia.
+def finish(data, centroids: jax.Array, active: jax.Array, tuning: Tuning, precision=HIGHEST):
+    """Labels of the real rows against ``centroids`` and the fit's objective
+    (``data.inertia``: exact differences for dense rows).
 
     Returns:
       ``(labels [size] int32, inertia [])``: labels of the input's rows (padding rows past
       ``data.n`` included, with unspecified labels).
     """
-    labels, _ = nearest(data.blocks, centroids, active, tuning, data.used)
-    return labels[: data.size], inertia_of(data, centroids, labels)
-
-
-def inertia_of(data: Data, centroids: jax.Array, labels: jax.Array) -> jax.Array:
-    """Weighted sum of exact squared differences to the assigned centroids (``labels`` over
-    the padded rows); for unit rows (cosine) half of it, ``sum w (1 - cos)``, since
-    ``||x - c||^2 = 2 (1 - cos)`` between unit vectors."""
-    diff = data.X - centroids[labels]
-    total = jnp.sum(data.w * jnp.sum(diff * diff, axis=1))
-    return total / 2 if data.unit else total
+    labels, _ = data.nearest(centroids, active, tuning, precision)
+    return labels[: data.size], data.inertia(centroids, labels)
 
 
 class _LoopState(NamedTuple):
@@ -318,13 +219,15 @@ class _LoopState(NamedTuple):
 
 
 def lloyd(
-    data: Data,
+    data,
     init: jax.Array,
     *,
     n_active: jax.Array,
     tol_abs: jax.Array,
     max_iter: jax.Array | int,
     tuning: Tuning,
+    precision=HIGHEST,
+    carry_sums: bool = False,
     verbose: bool = False,
     batched: bool = False,
     axis=None,
@@ -339,10 +242,12 @@ def lloyd(
     that the labels belong to the returned centroids.
 
     With ``verbose`` (static), prints each iteration's inertia from inside the loop, as
-    scikit-learn's ``verbose=1`` does, and how the loop stopped. ``batched`` (static): the
-    caller runs this under ``vmap`` (see :func:`relocation`). ``axis`` (static): the
-    mesh axis the rows are split over, inside ``shard_map`` (see :func:`lloyd_step`); the
-    inertia is then summed over devices and the labels are this device's.
+    scikit-learn's ``verbose=1`` does, and how the loop stopped. ``precision`` and
+    ``carry_sums`` (static): see :func:`lloyd_step` and :func:`sums_to_carry`.
+    ``batched`` (static): the caller runs this under ``vmap`` (see :func:`relocation`).
+    ``axis`` (static): the mesh axis the rows are split over, inside ``shard_map`` (see
+    :func:`lloyd_step`); the inertia is then summed over devices and the labels are this
+    device's.
 
     Returns:
       A :class:`KMeansResult` in centred coordinates.
@@ -352,19 +257,20 @@ def lloyd(
 
     def body(s: _LoopState) -> _LoopState:
         step = lloyd_step(
-            data, s.centroids, s.labels, active, tuning=tuning, batched=batched, axis=axis,
-            carried=s.carried, tol_abs=tol_abs, last=s.n_iter + 1 >= max_iter,
+            data, s.centroids, s.labels, active, tuning=tuning, precision=precision,
+            batched=batched, axis=axis, carried=s.carried, tol_abs=tol_abs,
+            last=s.n_iter + 1 >= max_iter,
         )  # fmt: skip
         if verbose:
             report(s.n_iter, base + step.energy, step.strict, step.shift, tol_abs, s.done)
         done = step.strict | (step.shift <= tol_abs)
         return _LoopState(s.n_iter + 1, step.centroids, step.labels, done, step.carried)
 
-    no_labels = jnp.full(data.X.shape[0], -1, jnp.int32)
-    carried = sums_to_carry(data, init, tuning, batched)
+    no_labels = jnp.full(data.n_pad, -1, jnp.int32)
+    carried = sums_to_carry(data, init, carry_sums, tuning, batched)
     start = _LoopState(jnp.int32(0), init, no_labels, jnp.bool_(False), carried)
     end = lax.while_loop(lambda s: (s.n_iter < max_iter) & ~s.done, body, start)
-    labels, inertia = finish(data, end.centroids, active, tuning)
+    labels, inertia = finish(data, end.centroids, active, tuning, precision)
     if axis is not None:
         inertia = lax.psum(inertia, axis)
     return KMeansResult(end.centroids, labels, inertia, end.n_iter, end.done)

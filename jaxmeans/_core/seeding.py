@@ -16,7 +16,6 @@ import jax.numpy as jnp
 from jax import lax
 
 from .dense import prepare
-from .distances import HIGHEST, sq_norms
 from .tuning import Tuning
 
 
@@ -85,15 +84,12 @@ def _pick_shard(u: jax.Array, mass: jax.Array, axis):
 
 def kmeans_plusplus_core(
     key: jax.Array,
-    XT: jax.Array,
-    x_sq: jax.Array,
-    w: jax.Array,
+    data,
     k: int,
     n_local_trials: int,
     *,
     n_trials_used: jax.Array | None = None,
     n_centres: jax.Array | None = None,
-    block: int | None = None,
     axis=None,
 ) -> tuple[jax.Array, jax.Array]:
     """Greedy k-means++ (Arthur & Vassilvitskii; scikit-learn's greedy variant).
@@ -104,17 +100,16 @@ def kmeans_plusplus_core(
 
     Args:
       key: PRNG key.
-      XT: ``[d, n]`` points, transposed (already centred). Zero-weight rows (padding) are
-        never chosen.
-      x_sq: ``[n]`` squared norms of the points.
-      w: ``[n]`` non-negative weights.
+      data: the rows, dense or sparse (:func:`jaxmeans._core.rows.prepare`): their
+        weights ``data.w`` (zero-weight rows, padding among them, are never chosen), the
+        candidates' rows (``data.rows_at``) and their distances to every row
+        (``data.dists_to``).
       k: static number of centres.
       n_local_trials: static candidates drawn per step.
       n_trials_used: optional traced count ``<= n_local_trials`` of those candidates to
         consider; the result equals a run with ``n_local_trials=n_trials_used``.
       n_centres: optional traced count ``<= k`` of centres to choose; the rest of the
         ``k`` rows are zeros. The chosen ones equal a run with ``k=n_centres``.
-      block: static block size for sampling, dividing n (default: n, one block).
       axis: inside ``shard_map``, the mesh axis the rows are split over: each draw is made
         over every row of every device (the owning device by the devices' total masses,
         then a row inside it), the candidates are broadcast, potentials summed over
@@ -124,8 +119,8 @@ def kmeans_plusplus_core(
       ``(centroids [k, d], indices [k] int32)``; with ``axis`` the indices are rows of the
       device that drew them.
     """
-    d, n = XT.shape
-    block = n if block is None else block
+    d, n, w = data.d, data.n_pad, data.w
+    block = data.block_rows  # the draws pick a block of rows, then a row in it
     total = (lambda v: v) if axis is None else (lambda v: lax.psum(v, axis))
     # All uniforms up front, a row per step, so the loop body holds no random number
     # generator (each one costs XLA:CPU ~0.1 s to compile). Row i depends only on (key, i),
@@ -135,17 +130,17 @@ def kmeans_plusplus_core(
     # Drawn in float32 whatever the data's dtype, so float32 and float64 copies of the same
     # data get the same draws.
     row = lambda i: jax.random.uniform(jax.random.fold_in(key, i), (n_draws,), jnp.float32)  # noqa: E731
-    u = jax.vmap(row)(jnp.arange(k))[:, :n_local_trials].astype(XT.dtype)
+    u = jax.vmap(row)(jnp.arange(k))[:, :n_local_trials].astype(data.dtype)
     trial = jnp.arange(n_local_trials)
     n_trials = n_local_trials if n_trials_used is None else n_trials_used
 
     def candidates(u_step, mass):  # ([t, d] rows, [t] their indices)
         if axis is None:
             idx = _draw_proportional(u_step, mass, block)
-            return XT[:, idx].T, idx
+            return data.rows_at(idx), idx
         mine, local_u = _pick_shard(u_step, mass, axis)
         idx = _draw_proportional(local_u, mass, n)
-        return lax.psum(jnp.where(mine[:, None], XT[:, idx].T, 0.0), axis), idx
+        return lax.psum(jnp.where(mine[:, None], data.rows_at(idx), 0.0), axis), idx
 
     def step(i, carry):
         centres, indices, closest = carry
@@ -155,8 +150,7 @@ def kmeans_plusplus_core(
         mass = jnp.where(i == 0, w, w * closest)
         mass = jnp.where(total(jnp.sum(mass)) > 0, mass, w)
         C, cand = candidates(u[i], mass)
-        cross = jnp.dot(C, XT, precision=HIGHEST)
-        dist = jnp.maximum(sq_norms(C)[:, None] + x_sq[None, :] - 2.0 * cross, 0.0)
+        dist = data.dists_to(C)
         candidate_closest = jnp.minimum(closest[None, :], dist)  # [trials, n]
         potential = total(jnp.sum(w[None, :] * candidate_closest, axis=1))
         usable = jnp.where(i == 0, trial == 0, trial < n_trials)
@@ -168,16 +162,17 @@ def kmeans_plusplus_core(
         )
 
     start = (
-        jnp.zeros((k, d), XT.dtype),
+        jnp.zeros((k, d), data.dtype),
         jnp.zeros((k,), jnp.int32),
-        jnp.full((n,), jnp.inf, XT.dtype),
+        jnp.full((n,), jnp.inf, data.dtype),
     )
     centres, indices, _ = lax.fori_loop(0, k if n_centres is None else n_centres, step, start)
     return centres, indices
 
 
-def random_rows_core(key: jax.Array, X: jax.Array, w: jax.Array, k: int, *, axis=None):
-    """``k`` distinct rows drawn without replacement with probability proportional to ``w``.
+def random_rows_core(key: jax.Array, data, k: int, *, axis=None):
+    """``k`` distinct rows of ``data`` (dense or sparse) drawn without replacement with
+    probability proportional to their weights.
 
     Gumbel top-k: the ``k`` largest of ``log w + Gumbel noise``, sorted, so a longer draw
     starts with a shorter one. With ``axis`` (inside ``shard_map``), each device scores its
@@ -187,16 +182,17 @@ def random_rows_core(key: jax.Array, X: jax.Array, w: jax.Array, k: int, *, axis
       ``(centroids [k, d], indices [k] int32)``; with ``axis`` the indices are rows of the
       device that holds them.
     """
+    w = data.w
     if axis is None:
-        noise = jax.random.gumbel(key, (X.shape[0],), jnp.float32).astype(X.dtype)
+        noise = jax.random.gumbel(key, (data.n_pad,), jnp.float32).astype(data.dtype)
         _, indices = lax.top_k(_log_weights(w) + noise, k)
         indices = indices.astype(jnp.int32)
-        return X[indices], indices
+        return data.rows_at(indices), indices
     noise = jax.random.gumbel(jax.random.fold_in(key, lax.axis_index(axis)), w.shape, jnp.float32)
-    score, top = lax.top_k(_log_weights(w) + noise.astype(X.dtype), min(k, w.shape[0]))
+    score, top = lax.top_k(_log_weights(w) + noise.astype(data.dtype), min(k, w.shape[0]))
     gather = lambda a: lax.all_gather(a, axis).reshape(-1, *a.shape[1:])  # noqa: E731
     _, best = lax.top_k(gather(score), k)
-    return gather(X[top])[best], gather(top.astype(jnp.int32))[best]
+    return gather(data.rows_at(top))[best], gather(top.astype(jnp.int32))[best]
 
 
 @functools.partial(jax.jit, static_argnames=("k", "n_local_trials", "tuning"))
@@ -208,7 +204,5 @@ def kmeans_plusplus_program(key, X, w, *, k: int, n_local_trials: int, tuning: T
       ``(centroids [k, d], indices [k] int32)``.
     """
     data = prepare(X, w, k=k, tuning=tuning)
-    _, indices = kmeans_plusplus_core(
-        key, data.XT, data.x_sq, data.w, k, n_local_trials, block=data.blocks.shape[2]
-    )
+    _, indices = kmeans_plusplus_core(key, data, k, n_local_trials)
     return X[indices], indices

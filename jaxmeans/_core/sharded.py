@@ -14,6 +14,8 @@ process's devices and each process holds its own rows.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -22,29 +24,31 @@ from jax.sharding import PartitionSpec as P
 
 from .dense import Data, prepare
 from .fit import best_of, restarts
+from .geometry import EUCLIDEAN, Metric
 from .lloyd import lloyd
 from .sweep import starts
-from .tuning import Tuning
+from .tuning import Tuning, dot_precision
 from .types import KMeansResult, Plan, Problem
 
 
 def _local_data(
-    Xs, ws, tol, *, n: int, k: int, tuning: Tuning, axis, unit: bool = False
+    Xs, ws, tol, *, n: int, k: int, tuning: Tuning, axis, metric: Metric = EUCLIDEAN
 ) -> tuple[Data, jax.Array]:
-    """This device's rows centred on the mean of all real rows (not centred with ``unit``,
-    cosine k-means), laid out in blocks (padding rows zero, with zero weight);
-    ``(data, tol_abs)`` with the tolerance scaled by the variance of all real rows."""
+    """This device's rows centred on the mean of all real rows (not centred for a metric
+    of unit rows, cosine k-means), laid out in blocks (padding rows zero, with zero
+    weight); ``(data, tol_abs)`` with the tolerance scaled by the variance of all real
+    rows."""
     rows = Xs.shape[0]
     real = lax.axis_index(axis) * rows + jnp.arange(rows) < n
     mean = lax.psum(jnp.sum(jnp.where(real[:, None], Xs, 0.0), axis=0), axis) / n
     Xc = jnp.where(real[:, None], Xs - mean[None, :], 0.0)
     tol_abs = tol * jnp.mean(lax.psum(jnp.sum(Xc * Xc, axis=0), axis) / n)
-    if unit:
+    if metric.unit_rows:
         Xu = jnp.where(real[:, None], Xs, 0.0)
-        data = prepare(Xu, jnp.where(real, ws, 0.0), k=k, tuning=tuning, unit=True)
+        data = prepare(Xu, jnp.where(real, ws, 0.0), k=k, tuning=tuning, metric=metric)
         return data, tol_abs
     data = prepare(Xc, jnp.where(real, ws, 0.0), k=k, tuning=tuning, mean=jnp.zeros_like(mean))
-    return data._replace(mean=mean), tol_abs
+    return dataclasses.replace(data, mean=mean), tol_abs
 
 
 def _with_init(problem: Problem, k: int) -> Problem:
@@ -71,7 +75,7 @@ def fit_sharded_program(
 
     def per_shard(p: Problem):
         data, tol_abs = _local_data(
-            p.X, p.w, p.tol, n=n, k=plan.k, tuning=tuning, axis=axis, unit=plan.spherical
+            p.X, p.w, p.tol, n=n, k=plan.k, tuning=tuning, axis=axis, metric=plan.metric
         )
         return restarts(data, p, tol_abs, plan=plan, tuning=tuning, axis=axis)
 
@@ -98,12 +102,15 @@ def sweep_sharded_program(
 
     def per_shard(p: Problem, ks):
         data, tol_abs = _local_data(
-            p.X, p.w, p.tol, n=n, k=plan.k, tuning=tuning, axis=axis, unit=plan.spherical
+            p.X, p.w, p.tol, n=n, k=plan.k, tuning=tuning, axis=axis, metric=plan.metric
         )
         # Starts for every restart, shared by all ks, as in the single-device sweep.
         keys = p.key[None] if plan.n_init == 1 else jax.random.split(p.key, plan.n_init)
         seeds, group = starts(data, p.init, keys, plan, tuning, axis=axis)
-        loop = dict(tol_abs=tol_abs, max_iter=p.max_iter, tuning=tuning, axis=axis)
+        loop = dict(
+            tol_abs=tol_abs, max_iter=p.max_iter, tuning=tuning, axis=axis,
+            precision=dot_precision(plan.precision), carry_sums=plan.carry_sums,
+        )  # fmt: skip
 
         def fit_k(k):
             runs = lax.map(lambda s: lloyd(data, s, n_active=k, **loop), seeds[:, group[k]])

@@ -2,7 +2,8 @@
 partial sums, one scatter into partial sums per group of rows, and sums carried between
 Lloyd iterations and moved by the rows that changed cluster.
 
-Pure JAX.
+Pure JAX. ``data`` is dense rows (:class:`jaxmeans._core.dense.Data`), whose methods use
+these sums.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-
-from .dense import Data
 
 
 def compensated_add(total, comp, part):
@@ -45,7 +44,7 @@ class Carried(NamedTuple):
     moved: jax.Array  # [] int32 rows moved since the sums were last taken afresh
 
 
-def _row_groups(data: Data, k: int) -> tuple[int, jax.Array]:
+def _row_groups(data, k: int) -> tuple[int, jax.Array]:
     """How many partial sums :class:`Carried` keeps, and the one each row goes to.
 
     One scatter over all rows is a running sum as long as the data (one Lloyd step at
@@ -61,7 +60,7 @@ def _row_groups(data: Data, k: int) -> tuple[int, jax.Array]:
     return groups, rows // block_rows * groups // n_blocks
 
 
-def _scatter(data: Data, k: int, labels: jax.Array) -> jax.Array:
+def _scatter(data, k: int, labels: jax.Array) -> jax.Array:
     """Partial sums ``[groups, k, d + 1]`` of the rows with ``labels`` in ``[0, k)`` (rows
     labelled otherwise are skipped)."""
     groups, group = _row_groups(data, k)
@@ -71,18 +70,18 @@ def _scatter(data: Data, k: int, labels: jax.Array) -> jax.Array:
     return part.at[to].add(data.Xw1, mode="drop").reshape(groups, k, width)
 
 
-def fresh_sums(data: Data, labels: jax.Array, k: int) -> Carried:
+def fresh_sums(data, labels: jax.Array, k: int) -> Carried:
     """:class:`Carried` sums of every row, by its label ``[n_pad]`` in ``[0, k)``."""
     return Carried(_scatter(data, k, labels), jnp.int32(0))
 
 
-def carried_start(data: Data, k: int) -> Carried:
+def carried_start(data, k: int) -> Carried:
     """Empty sums, for the first iteration (every row moves there, from label -1)."""
     zeros = jnp.zeros((_row_groups(data, k)[0], k, data.Xw1.shape[-1]), data.Xw1.dtype)
     return Carried(zeros, jnp.int32(0))
 
 
-def carry(data: Data, labels: jax.Array, labels_old: jax.Array, carried: Carried) -> Carried:
+def carry(data, labels: jax.Array, labels_old: jax.Array, carried: Carried) -> Carried:
     """``carried`` (the sums of the rows labelled ``labels_old``, ``[n_pad]``, -1: in no
     cluster) moved to ``labels``: each row whose label changed is added to its new
     cluster's partial sum and taken from its old one's. ``moved`` counts the real rows
@@ -97,18 +96,19 @@ def carry(data: Data, labels: jax.Array, labels_old: jax.Array, carried: Carried
     return Carried(carried.grid + into - out_of, carried.moved + count)
 
 
-def stale(data: Data, carried: Carried) -> jax.Array:
+def stale(data, carried: Carried) -> jax.Array:
     """Whether the carried sums have moved as many rows as the data holds (its real rows,
     padding apart): then a fit takes them afresh (:func:`fresh_sums`)."""
     return carried.moved >= data.n
 
 
-def step_sums(data: Data, labels: jax.Array, labels_old: jax.Array, carried, k: int):
+def step_sums(data, labels: jax.Array, labels_old: jax.Array, carried, k: int):
     """A single fit's per-cluster sums ``[k, d]`` and weights ``[k]`` over ``labels``, and
     the sums to carry on: ``carried`` moved by the rows that changed cluster since
-    ``labels_old`` (:func:`carry`), or with ``carried`` None every row summed (and None)."""
+    ``labels_old`` (:func:`carry`, dense rows), or with ``carried`` None every row summed
+    by the rows' own rule (and None)."""
     if carried is None:
-        return *carried_sums(fresh_sums(data, labels, k)), None
+        return *data.sums(labels, k), None
     carried = carry(data, labels, labels_old, carried)
     return *carried_sums(carried), carried
 

@@ -1,8 +1,8 @@
 """The elbow sweep: k-means for many k in one jitted, vmapped program, and the knee rule.
 
-Pure JAX. Every k of a sweep runs on centroids padded to the static ``k_max`` with the rows
-past ``k`` masked, so one compiled program serves any ``ks`` of the same length and
-``k_max``.
+Pure JAX, dense or sparse rows alike. Every k of a sweep runs on centroids padded to the
+static ``k_max`` with the rows past ``k`` masked, so one compiled program serves any ``ks``
+of the same length and ``k_max``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import jax.numpy as jnp
 from jax import lax
 
 from . import events
-from .dense import Data, prepare, variance
 from .lloyd import finish, lloyd_step, sums_to_carry
+from .rows import prepare
 from .seeding import default_n_local_trials, kmeans_plusplus_core, random_rows_core
 from .sums import Carried
-from .tuning import Tuning
+from .tuning import Tuning, dot_precision
 from .types import Plan, Problem
 
 
@@ -31,7 +31,7 @@ def sweep_slots(n_jobs: int) -> int:
     return max(1, min(n_jobs, 8))
 
 
-def starts(data: Data, init, keys, plan: Plan, tuning: Tuning, axis=None):
+def starts(data, init, keys, plan: Plan, tuning: Tuning, axis=None):
     """Centred starting centroids ``[n_init, n_groups, k_max, d]`` for every restart, and
     ``group [k_max + 1] int32``: which of the ``n_groups`` seedings serves each k.
 
@@ -50,27 +50,17 @@ def starts(data: Data, init, keys, plan: Plan, tuning: Tuning, axis=None):
     one_by_one = axis is not None or tuning.sequential_seedings
     each = (lambda f: lambda xs: lax.map(f, xs)) if one_by_one else jax.vmap
     if plan.init_mode == "random":
-        one = lambda key: random_rows_core(key, data.X, data.w, k_max, axis=axis)[0]  # noqa: E731
+        one = lambda key: random_rows_core(key, data, k_max, axis=axis)[0]  # noqa: E731
         return each(one)(keys)[:, None], jnp.zeros(k_max + 1, jnp.int32)
     trials_max = table[-1]
     trials = range(table[1], trials_max + 1)
     counts = jnp.array(trials, jnp.int32)
     # A seeding stops at the largest k it serves (the later rows would go unused).
     needed = jnp.array([max(k for k in range(1, k_max + 1) if table[k] <= t) for t in trials])
-    block = data.blocks.shape[2] if axis is None else None
 
     def one(key, trials, centres):
         return kmeans_plusplus_core(
-            key,
-            data.XT,
-            data.x_sq,
-            data.w,
-            k_max,
-            trials_max,
-            n_trials_used=trials,
-            n_centres=centres,
-            block=block,
-            axis=axis,
+            key, data, k_max, trials_max, n_trials_used=trials, n_centres=centres, axis=axis
         )[0]
 
     seeded = each(lambda key: each(lambda tc: one(key, *tc))((counts, needed)))(keys)
@@ -127,9 +117,10 @@ def sweep_program(
     m = ks.shape[0]
     n_jobs = m * n_init
     data = prepare(
-        X, problem.w, n=problem.n, k=k_max, tuning=tuning, lanes=slots, unit=plan.spherical
+        X, problem.w, n=problem.n, k=k_max, tuning=tuning, lanes=slots, metric=plan.metric
     )
-    tol_abs = problem.tol * variance(data)
+    tol_abs = problem.tol * data.variance()
+    precision = dot_precision(plan.precision)
     keys = key[None] if n_init == 1 else jax.random.split(key, n_init)
     seeds, group_of = starts(data, init, keys, plan, tuning)
 
@@ -146,18 +137,18 @@ def sweep_program(
         k = ks[job_k[jnp.minimum(job, n_jobs - 1)]]
         return jnp.arange(k_max) < k
 
-    first = jnp.arange(slots)
-    d = X.shape[1]
+    first = jnp.arange(slots, dtype=jnp.int32)
+    d = data.d
     state = _Queue(
         job=first,
         centroids=jax.vmap(lambda j: load(j)[0])(first),
-        labels=jnp.full((slots, data.X.shape[0]), -1, jnp.int32),
+        labels=jnp.full((slots, data.n_pad), -1, jnp.int32),
         n_iter=jnp.zeros(slots, jnp.int32),
         next_job=jnp.int32(slots),
-        out_centroids=jnp.zeros((n_jobs + 1, k_max, d), X.dtype),
+        out_centroids=jnp.zeros((n_jobs + 1, k_max, d), data.dtype),
         out_n_iter=jnp.zeros(n_jobs + 1, jnp.int32),
         out_converged=jnp.zeros(n_jobs + 1, bool),
-        carried=sums_to_carry(data, seeds[0, 0], tuning) if slots == 1 else None,
+        carried=sums_to_carry(data, seeds[0, 0], plan.carry_sums, tuning) if slots == 1 else None,
     )
 
     def body(q: _Queue) -> _Queue:
@@ -165,14 +156,14 @@ def sweep_program(
         carried = q.carried
         if slots == 1:  # one fit: its step unbatched, its sums carried (see lloyd_step)
             step = lloyd_step(
-                data, q.centroids[0], q.labels[0], active[0], tuning=tuning, carried=carried,
-                tol_abs=tol_abs, last=q.n_iter[0] + 1 >= max_iter,
+                data, q.centroids[0], q.labels[0], active[0], tuning=tuning, precision=precision,
+                carried=carried, tol_abs=tol_abs, last=q.n_iter[0] + 1 >= max_iter,
             )  # fmt: skip
             new, labels, strict, shift = (a[None] for a in step[:4])
             carried = step.carried
         else:
             new, labels, strict, shift, *_ = lloyd_step(
-                data, q.centroids, q.labels, active, tuning=tuning
+                data, q.centroids, q.labels, active, tuning=tuning, precision=precision
             )
         n_iter = q.n_iter + 1
         converged = strict | (shift <= tol_abs)
@@ -186,7 +177,7 @@ def sweep_program(
             out_n_iter=q.out_n_iter.at[slot_out].set(n_iter),
             out_converged=q.out_converged.at[slot_out].set(converged),
         )
-        rank = jnp.cumsum(stops) - 1
+        rank = jnp.cumsum(stops, dtype=jnp.int32) - 1
         job = jnp.where(stops, jnp.minimum(q.next_job + rank, n_jobs), q.job)
         fresh = jax.vmap(lambda j: load(j)[0])(job)
         return out._replace(
@@ -194,7 +185,7 @@ def sweep_program(
             centroids=jnp.where(stops[:, None, None], fresh, new),
             labels=jnp.where(stops[:, None], -1, labels),
             n_iter=jnp.where(stops, 0, n_iter),
-            next_job=q.next_job + jnp.sum(stops),
+            next_job=q.next_job + jnp.sum(stops, dtype=jnp.int32),
             # A new fit starts from empty sums (and labels -1).
             carried=jax.tree.map(lambda a: jnp.where(stops[0], 0, a), carried),
         )
@@ -205,7 +196,7 @@ def sweep_program(
         # Final labels and exact inertia of entry i's restarts; keep the best (first on ties).
         jobs = (m - 1 - i) * n_init + jnp.arange(n_init)
         labels, inertia = jax.vmap(
-            lambda j: finish(data, q.out_centroids[j], active_rows(j), tuning)
+            lambda j: finish(data, q.out_centroids[j], active_rows(j), tuning, precision)
         )(jobs)
         b = jnp.argmin(inertia)
         return inertia[b], labels[b], jobs[b]
@@ -218,21 +209,22 @@ def sweep_program(
 SWEEP_STATIC = ("plan", "slots", "tuning", "progress")
 
 
-@jax.jit
-def knee_index(ks: jax.Array, inertia: jax.Array, min_distance: jax.Array) -> jax.Array:
+def knee_index(ks, inertia, min_distance, xp=jnp):
     """Kneedle on a decreasing convex curve: the k farthest below the chord, or 0.
 
     Both axes are scaled to [0, 1]; the chord then joins (0, 1) to (1, 0) and the distance
     below it is proportional to ``1 - x - y``. The knee is the k with the largest such
     distance, provided it exceeds ``min_distance`` (flat and straight curves have none).
+    In ``xp``: ``jax.numpy`` inside a program, NumPy on the host.
     """
+    ks, inertia = xp.asarray(ks), xp.asarray(inertia)
     x = ks.astype(inertia.dtype)
     span_x = x[-1] - x[0]
-    lo, hi = jnp.min(inertia), jnp.max(inertia)
+    lo, hi = xp.min(inertia), xp.max(inertia)
     span_y = hi - lo
-    xn = (x - x[0]) / jnp.where(span_x > 0, span_x, 1)
-    yn = (inertia - lo) / jnp.where(span_y > 0, span_y, 1)
+    xn = (x - x[0]) / xp.where(span_x > 0, span_x, 1)
+    yn = (inertia - lo) / xp.where(span_y > 0, span_y, 1)
     gap = 1 - xn - yn
-    best = jnp.argmax(gap)
+    best = xp.argmax(gap)
     has_knee = (span_y > 0) & (ks.shape[0] >= 3) & (gap[best] > min_distance)
-    return jnp.where(has_knee, ks[best], 0).astype(jnp.int32)
+    return xp.asarray(xp.where(has_knee, ks[best], 0)).astype(xp.int32)

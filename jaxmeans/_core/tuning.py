@@ -1,9 +1,11 @@
-"""Backend tuning: one immutable value per platform, chosen once at the Python boundary.
+"""Backend tuning: one immutable value per platform, never changed once chosen.
 
-This is the only module that asks JAX which backend is in use. The boundary reads the
-platform of the device the data is on (:func:`platform_of`), takes its :class:`Tuning`
-(:func:`tuning_for`) and passes it to the core as a static argument, so the jit cache keys
-on it and data placed on a non-default device gets that device's rules.
+The boundary reads the platform of the device the data is on
+(:func:`jaxmeans._runtime.placement.platform_of`), takes its :class:`Tuning`
+(:func:`tuning_for`), decides from it what a fit does (:class:`~jaxmeans._core.types.Plan`:
+bounds, restarts one after another, carried sums; :mod:`jaxmeans._runtime.spec`) and passes
+it to the core as a static argument, so the programs key on it and data placed on a
+non-default device gets that device's rules.
 
 Every number here was measured (benchmarks/NOTES.md).
 """
@@ -77,24 +79,20 @@ class Tuning:
         in Pallas' interpret mode, for tests only).
       carry_sums: a single fit whose step scatters its per-cluster sums (no one-hot
         update) carries them between iterations and moves them by the rows that changed
-        cluster (:class:`jaxmeans._sums.Carried`): on 2 cores the gap statistic at
+        cluster (:class:`jaxmeans._core.sums.Carried`): on 2 cores the gap statistic at
         20,000 x 8 took 0.70-0.80x the time of a scatter of every row each step. The
-        boundary turns it off (:func:`without_carried_sums`) inside a caller's
-        ``jit``/``vmap``, where the step may run under the caller's ``vmap`` and its
-        ``lax.cond`` become a select that sums afresh on every step (eight vmapped fits
-        of 10,000 x 8 uniform rows, k=6: 242 -> 284 ms); with sample weights, whose
+        spec leaves it out (:attr:`jaxmeans._core.types.Plan.carry_sums`) inside a
+        caller's ``jit``/``vmap``, where the step may run under the caller's ``vmap`` and
+        its ``lax.cond`` become a select that sums afresh on every step (eight vmapped
+        fits of 10,000 x 8 uniform rows, k=6: 242 -> 284 ms); with sample weights, whose
         carried sums could leave a cluster that lost every row a residue of weight
-        (it would not be relocated; unit weights add up exactly); and for programs
-        compiled with the quick and fast options (:meth:`jaxmeans._compile.Program.options`),
-        whose scatters loop over every row.
+        (it would not be relocated; unit weights add up exactly); for sparse rows, whose
+        moved rows' values are found only by a pass over every stored value; and for
+        programs compiled with the quick and fast options
+        (:func:`jaxmeans._runtime.compile.options_for`), whose scatters loop over every
+        row.
       fused_block_rows, fused_block_k: the kernel's tile (rows per grid step, centroids
         per inner step).
-      precision: the precision of the assignment's distance products, as the caller chose
-        it (``precision=`` of the public functions; the boundary puts it here, so the
-        programs key on it): ``"highest"`` (true float32, the default), ``"high"``
-        (three-pass bf16/TF32-class products on accelerators) or ``"default"`` (one pass,
-        fastest). XLA:CPU computes float32 products in float32 whatever is asked, so on
-        CPUs every mode gives the same results.
       auto_restarts, auto_restart_max_k: ``KMeans(n_init="auto")`` with k-means++ runs
         ``auto_restarts`` restarts side by side when the data fill the smallest row bucket
         (:func:`jaxmeans._buckets.tiny`: 4,096 entries, iris is 600) and ``k`` is at most
@@ -126,7 +124,6 @@ class Tuning:
     carry_sums: bool = True
     fused_block_rows: int = 128
     fused_block_k: int = 64
-    precision: str = "highest"
     auto_restart_max_k: int = 8
     min_block_rows: int = 64
     small_block_rows: int = 2048
@@ -161,10 +158,6 @@ class Tuning:
     def sequential_restarts(self, work: int) -> bool:
         """Whether restarts of a fit of ``work = n * d * k`` run one after another."""
         return work <= self.sequential_restarts_max_work
-
-    def dot_precision(self) -> lax.Precision:
-        """:attr:`precision` as the ``lax.Precision`` of the distance products."""
-        return _PRECISIONS[self.precision]
 
     def variadic_reduce(self, k: int) -> bool:
         """Whether the nearest of ``k`` centroids is found by one (value, index) reduction."""
@@ -236,21 +229,6 @@ def tuning_for(platform: str) -> Tuning:
     )
 
 
-def lax_precision(precision) -> lax.Precision:
-    """The ``lax.Precision`` of a ``precision=`` name (checked: one of :data:`PRECISIONS`)."""
-    if not isinstance(precision, str) or precision not in _PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    return _PRECISIONS[precision]
-
-
-def with_precision(tuning: Tuning, precision) -> Tuning:
-    """``tuning`` with the caller's ``precision`` (checked: one of :data:`PRECISIONS`)."""
-    lax_precision(precision)
-    if precision == tuning.precision:
-        return tuning
-    return dataclasses.replace(tuning, precision=precision)
-
-
-def without_carried_sums(tuning: Tuning) -> Tuning:
-    """``tuning`` whose fits sum every row each step (:attr:`Tuning.carry_sums` off)."""
-    return dataclasses.replace(tuning, carry_sums=False)
+def dot_precision(name: str) -> lax.Precision:
+    """The ``lax.Precision`` of a ``precision=`` name (one of :data:`PRECISIONS`)."""
+    return _PRECISIONS[name]

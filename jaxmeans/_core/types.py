@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import jax
 
+from .geometry import EUCLIDEAN, Metric
+
 
 class KMeansResult(NamedTuple):
     """Result of :func:`jaxmeans.kmeans`; a pytree, so it passes through ``jit`` and ``vmap``.
@@ -34,29 +36,40 @@ class KMeansResult(NamedTuple):
 
 
 class Plan(NamedTuple):
-    """What a fit does, as the core's programs take it: one hashable, static argument.
+    """What a fit does and how, as the core's programs take it: one hashable, static
+    argument, decided once at the boundary (:mod:`jaxmeans._runtime.spec`).
 
     Attributes:
-      k: centroid rows of the program (static); the fit's own number of clusters is
-        ``Problem.k <= k``, and for a sweep ``k >= max(ks)``.
+      k: centroid rows of the program: the fit's own number of clusters is
+        ``Problem.k <= k`` (rows past it are padding), for a sweep ``max(ks) <= k``.
       n_init: restarts (1 with an init array: every restart would be the same run, as in
         scikit-learn).
       init_mode: ``"k-means++"``, ``"random"`` or ``"array"``.
-      spherical: cosine (spherical) k-means: the rows come L2-normalised, the data are
-        not centred, and every update normalises the centroids.
+      metric: the :class:`~jaxmeans._core.geometry.base.Metric` (Euclidean, cosine).
+      precision: of the assignment's distance products: ``"highest"``, ``"high"`` or
+        ``"default"`` (:data:`jaxmeans._core.tuning.PRECISIONS`).
+      bounded: single fits run Hamerly's loop (:mod:`jaxmeans._core.hamerly`).
+      sequential: restarts run one after another rather than side by side.
+      carry_sums: a single fit carries its per-cluster sums between iterations
+        (:class:`jaxmeans._core.sums.Carried`).
     """
 
     k: int
     n_init: int
     init_mode: str
-    spherical: bool = False
+    metric: Metric = EUCLIDEAN
+    precision: str = "highest"
+    bounded: bool = False
+    sequential: bool = False
+    carry_sums: bool = False
 
 
 class Problem(NamedTuple):
     """The arrays of a fit, as the core's programs take them (a pytree).
 
     Attributes:
-      X: ``[n_rows, d]`` float points; rows past ``n`` are zeros (padding).
+      X: the rows: ``[n_rows, d]`` float points, or
+        :class:`~jaxmeans._core.sparse.SparseRows`; rows past ``n`` are zeros (padding).
       w: ``[n_rows]`` non-negative weights, zero past ``n``, not all zero.
       init: ``[plan.k, d]`` starting centroids when ``plan.init_mode`` is ``"array"`` (rows
         past ``k`` ignored), else None.

@@ -1,8 +1,11 @@
-"""Empty-cluster relocation, as scikit-learn does it: each empty cluster moves onto a point
-far from its centre.
+"""The update that ends every Lloyd iteration, shared by every loop: empty clusters
+relocated as scikit-learn does (each onto a point far from its centre), then each centroid
+moved to its cluster's centre by the metric's rule.
 
-Pure JAX; :func:`relocation` gives a Lloyd step (:mod:`jaxmeans._lloyd`,
-:mod:`jaxmeans._bounded`) the function that runs it only when a cluster is empty.
+Pure JAX; :func:`relocation` gives a Lloyd step (:mod:`jaxmeans._core.lloyd`,
+:mod:`jaxmeans._core.hamerly`) the function that runs it only when a cluster is empty, and
+:func:`update` takes the step's sums to the new centroids. Rows are dense or sparse
+(:meth:`~jaxmeans._core.dense.Data.far`, :meth:`~jaxmeans._core.dense.Data.rows_at`).
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .dense import Data
+from .geometry import Metric
 
 
-def _relocated(data: Data, centroids, labels, active, sums, counts, axis=None):
+def _relocated(data, centroids, labels, active, sums, counts, axis=None):
     """Move each empty cluster onto a point far from its centre, as scikit-learn does.
 
     ``labels`` ``[n_pad]`` are the rows' nearest of ``centroids``. Empty clusters are taken
@@ -29,10 +32,9 @@ def _relocated(data: Data, centroids, labels, active, sums, counts, axis=None):
     """
     k = centroids.shape[0]
     empty = active & (counts <= 0)
-    diff = data.X - centroids[labels]
-    far = jnp.where(data.w > 0, jnp.sum(diff * diff, axis=1), -jnp.inf)
+    far = data.far(centroids, labels)
     far, top = lax.top_k(far, min(k, far.shape[0]))  # farthest first; ties to the lower row
-    cand_x, cand_w, cand_label = data.X[top], data.w[top], labels[top]
+    cand_x, cand_w, cand_label = data.rows_at(top), data.w[top], labels[top]
     if axis is not None:
         gather = lambda a: lax.all_gather(a, axis).reshape(-1, *a.shape[1:])  # noqa: E731
         far, cand_x, cand_w, cand_label = map(gather, (far, cand_x, cand_w, cand_label))
@@ -64,7 +66,7 @@ def _any_empty(active, counts):
     return jnp.any(active & (counts <= 0))
 
 
-def relocation(data: Data, centroids, labels, active, *, lanes: bool, batched: bool, axis=None):
+def relocation(data, centroids, labels, active, *, lanes: bool, batched: bool, axis=None):
     """A function ``(sums, counts) -> (sums, counts)`` that runs :func:`_relocated` only when
     some cluster is empty.
 
@@ -103,3 +105,34 @@ def relocation(data: Data, centroids, labels, active, *, lanes: bool, batched: b
         return state[0], state[1]
 
     return run
+
+
+def update(centroids, active, sums, counts, relocate, metric: Metric):
+    """The update that ends a Lloyd iteration, for one fit (``[k, d]``) or a batch of fits
+    (``[b, k, d]``): relocate empty clusters, then move each centroid to its cluster's
+    centre (:meth:`Metric.centroid`: the weighted mean, or its direction for cosine; a
+    cluster with no weight stays put).
+
+    Args:
+      sums, counts: per-cluster weighted sums ``[..., k, d]`` and weights ``[..., k]`` of the
+        assignment to ``centroids``.
+      relocate: from :func:`relocation`.
+      metric: the fit's metric (static).
+
+    Returns:
+      ``(new_centroids, shift, energy)``: ``shift`` the sum of squared centroid moves and
+      ``energy`` the inertia of ``centroids`` up to ``sum(w * ||x||^2)`` (for progress
+      output; XLA drops it when unused), one per fit.
+    """
+    # sum_i w_i ||x_i - c_j||^2 = sum_i w_i ||x_i||^2 - 2 c_j.S_j + W_j ||c_j||^2, per cluster.
+    c_sq = jnp.where(active, jnp.sum(centroids * centroids, axis=-1), 0.0)
+    energy = jnp.sum(counts * c_sq, axis=-1) - 2.0 * jnp.sum(centroids * sums, axis=(-2, -1))
+    new, shift = moved(centroids, *relocate(sums, counts), metric)
+    return new, shift, energy
+
+
+def moved(centroids, sums, counts, metric: Metric):
+    """Each centroid moved to its cluster's centre (:meth:`Metric.centroid`), and the sum
+    of squared moves."""
+    new = metric.centroid(sums, counts, centroids)
+    return new, jnp.sum((new - centroids) ** 2, axis=(-2, -1))

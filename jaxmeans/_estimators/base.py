@@ -19,7 +19,8 @@ import numpy as np
 
 from .._runtime import evaluate, inputs, run
 from .._runtime import validation as v
-from .._runtime.framing import tiny, unit_rows
+from .._runtime.buckets import tiny
+from .._runtime.framing import unit_rows
 from .._runtime.placement import tuning_of
 from ..exceptions import NotFittedError
 

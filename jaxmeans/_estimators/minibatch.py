@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .._core.minibatch import minibatch_step
-from .._core.tuning import lax_precision
+from .._core.tuning import dot_precision
 from .._io.rows import checked_rows as _checked_rows
 from .._io.rows import read_rows, release
 from .._io.rows import unit_rows_at as _unit
@@ -161,15 +161,15 @@ class MiniBatchKMeans(KMeansBase):
             caller=type(self).__name__,
             allow_callable=True,
             metric=self.metric,
+            precision=self.precision,
         )
-        lax_precision(self.precision)  # checked before any seeding
         batch = v.check_int(self.batch_size, "batch_size")
         ratio = float(self.reassignment_ratio)
         if not ratio >= 0:
             raise ValueError(f"reassignment_ratio (={self.reassignment_ratio}) must be >= 0")
         if self.max_no_improvement is not None:
             v.check_int(self.max_no_improvement, "max_no_improvement", minimum=0)
-        k = settings.plan.k
+        k = settings.k
         if self.init_size is None:  # scikit-learn's rule
             init_size = 3 * batch if 3 * batch >= k else 3 * k
         else:
@@ -195,7 +195,7 @@ class MiniBatchKMeans(KMeansBase):
     # -- seeding -----------------------------------------------------------------------------
 
     def _seed(self, rows: np.ndarray, w: np.ndarray, settings, rng) -> np.ndarray:
-        k, mode = settings.plan.k, settings.plan.init_mode
+        k, mode = settings.k, settings.init_mode
         if mode == "array":
             return np.asarray(settings.init)  # (normalised by check_settings for cosine)
         if mode == "callable":
@@ -212,12 +212,12 @@ class MiniBatchKMeans(KMeansBase):
     def _best_seed(self, X, n, settings, init_size, rng, weights) -> np.ndarray:
         """The best of ``n_init`` seedings, each on ``init_size`` random rows, by inertia on
         another ``init_size`` random rows (scikit-learn's rule)."""
-        k = settings.plan.k
+        k = settings.k
         valid = rng.randint(0, n, init_size)
         X_valid, w_valid = self._rows(X, valid), weights(valid)
         self._valid_rows = X_valid
         best, best_inertia = None, np.inf
-        for _ in range(settings.plan.n_init):
+        for _ in range(settings.n_init):
             # scikit-learn's draws: a sample of init_size rows only when that is fewer.
             idx = rng.randint(0, n, init_size) if init_size < n else np.arange(n)
             rows, w = self._rows(X, idx), weights(idx)
@@ -228,7 +228,7 @@ class MiniBatchKMeans(KMeansBase):
                 )
             centres = self._seed(rows, w, settings, rng)
             zero = np.zeros(k, rows.dtype)
-            step = minibatch_step(centres, zero, X_valid, w_valid, lax_precision(self.precision))
+            step = minibatch_step(centres, zero, X_valid, w_valid, dot_precision(self.precision))
             inertia = float(step[3])
             if inertia < best_inertia:
                 best, best_inertia = centres, inertia
@@ -238,7 +238,7 @@ class MiniBatchKMeans(KMeansBase):
 
     def _step(self, rows, w, rng, reassign: bool) -> float:
         centres, sums, _, inertia = minibatch_step(
-            self._centres_np, self._counts, rows, w, lax_precision(self.precision)
+            self._centres_np, self._counts, rows, w, dot_precision(self.precision)
         )
         centres, sums = np.array(centres), np.array(sums)
         if self._cosine():  # spherical: each centre is the direction of its running mean
@@ -304,7 +304,7 @@ class MiniBatchKMeans(KMeansBase):
         rng = self._rng()
         self._centres_np = self._best_seed(X, n, settings, init_size, rng, weights)
         self._generator, self.n_features_in_ = rng, d
-        self._counts = np.zeros(settings.plan.k, self._centres_np.dtype)
+        self._counts = np.zeros(settings.k, self._centres_np.dtype)
         self._n_since_last_reassign = 0
         tol = float(settings.tol)
         if tol > 0:  # scaled by the variance of the validation sample already read
@@ -344,7 +344,7 @@ class MiniBatchKMeans(KMeansBase):
                 break
         self.n_steps_ = step + 1
         self.n_iter_ = int(np.ceil(self.n_steps_ * batch / n))
-        self._init_size, self._n_init = init_size, settings.plan.n_init
+        self._init_size, self._n_init = init_size, settings.n_init
         self._publish()
         if self.compute_labels:
             self._label_all(X, n, weights)
@@ -381,7 +381,7 @@ class MiniBatchKMeans(KMeansBase):
             centres = self._seed(rows[pick], w[pick], settings, rng)
             self._generator, self._centres_np = rng, centres
             self._init_size, self._n_init = init_size, 1
-            self._counts = np.zeros(settings.plan.k, centres.dtype)
+            self._counts = np.zeros(settings.k, centres.dtype)
             self._n_since_last_reassign = 0
             self.n_features_in_, self.n_steps_ = d, 0
         rows = rows.astype(self._centres_np.dtype)

@@ -1,5 +1,5 @@
 """How the core's programs are compiled: one :class:`Program` per core function, its
-executables kept by :mod:`jaxmeans._cache`, its compile options chosen by the tuning.
+executables kept by :mod:`jaxmeans._runtime.cache`, its compile options chosen by the tuning.
 
 XLA:CPU's default optimisation spends 1.2-2.5 s compiling a fit. With LLVM at optimisation
 level 1 and XLA's older fusion emitter (:data:`FAST_COMPILE`) the same program compiles in
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import jax
 
-from .._core.tuning import Tuning, without_carried_sums
+from .._core.tuning import Tuning
 from . import cache
 
 QUICK_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
@@ -26,7 +26,7 @@ class Program:
     """A core function, jitted with its static arguments (``tuning`` always among them).
 
     Called outside any trace, it runs an executable for the caller's shapes and static
-    arguments from :mod:`jaxmeans._cache` (memory, then disk, then a compilation); inside
+    arguments from :mod:`jaxmeans._runtime.cache` (memory, then disk, then a compilation); inside
     the caller's own ``jit``/``vmap`` (``traced``) it is the jitted function, inlined into
     the caller's program. ``callbacks`` names static flags that put host callbacks into the
     program (progress printing): such executables are kept in memory only.
@@ -39,27 +39,26 @@ class Program:
         self.jitted = jax.jit(fun, static_argnames=static_argnames)
         self.callbacks = tuple(callbacks)
 
-    def options(self, tuning: Tuning, work: int, k: int) -> dict | None:
-        """Compile options for a problem of ``work = n * d * k`` summed over side-by-side
-        fits, with ``k`` centroid rows."""
-        if tuning.quick_compile(work):
-            return QUICK_COMPILE
-        return FAST_COMPILE if tuning.fast_compile(work, k) else None
-
-    def __call__(self, *args, tuning: Tuning, work: int, k: int, device, **static):
-        """Run on ``args`` (placed on ``device``, or NumPy arrays for the default device);
-        ``device`` None: inside the caller's trace."""
+    def __call__(self, *args, tuning: Tuning, options: dict | None, device, **static):
+        """Run on ``args`` (placed on ``device``, or NumPy arrays for the default device),
+        compiled with ``options`` (:func:`options_for`); ``device`` None: inside the
+        caller's trace."""
         static = dict(static, tuning=tuning)
         if device is None:
             return self.jitted(*args, **static)
         persist = not any(static.get(name) for name in self.callbacks)
-        options = self.options(tuning, work, k)
-        if options is not None:
-            # XLA's older emitters run a scatter as a loop over every row, the rows it
-            # skips included: carried sums' two scatters would cost twice one (a fit of
-            # 10,000 x 8, k=8: 178 us a step against 110).
-            static["tuning"] = without_carried_sums(tuning)
         compiled = cache.get_compiled(
             self.name, self.jitted, args, static, options, persist=persist, device=device
         )
         return compiled(*args)
+
+
+def options_for(tuning: Tuning, work: int, k: int) -> dict | None:
+    """Compile options for a program of ``work = n * d * k`` summed over side-by-side fits,
+    with ``k`` centroid rows. (Programs compiled with either option set do not carry sums
+    between iterations: XLA's older emitters run a scatter as a loop over every row, the
+    rows it skips included, so carried sums' two scatters would cost twice one; a fit of
+    10,000 x 8, k=8: 178 us a step against 110. :mod:`jaxmeans._runtime.spec` decides.)"""
+    if tuning.quick_compile(work):
+        return QUICK_COMPILE
+    return FAST_COMPILE if tuning.fast_compile(work, k) else None

@@ -1,22 +1,32 @@
 """Data against centres, after a fit: nearest centres, distances and cluster scores, each
-one program call on arrays padded to the shape buckets (:mod:`jaxmeans._buckets`)."""
+one program call on arrays framed and padded to the shape buckets
+(:mod:`jaxmeans._runtime.buckets`), dense or sparse, and cut back."""
 
 from __future__ import annotations
 
 import jax
 import numpy as np
 
+from .._core import sparse
 from .._core.distances import assign_program, pairwise_program
-from .._core.scores import calinski_harabasz_core, davies_bouldin_core, silhouette_core, silhouettes
+from .._core.scores import (
+    calinski_harabasz_core,
+    davies_bouldin_core,
+    silhouette_core,
+    silhouettes,
+)
 from .._core.tuning import tuning_for
-from . import inputs
-from .compile import Program
-from .framing import cast, cluster_bucket, framed, padded, pair_bucket, place, row_bucket
+from .buckets import cluster_bucket, pair_bucket, row_bucket
+from .compile import Program, options_for
+from .framing import cast, framed, padded, place, power_of_two_scale
+from .inputs import blocked, extent, full_columns, is_sparse, sparse_layout
 from .placement import device_of, tuning_of
 from .validation import float_dtype
 
 ASSIGN = Program(assign_program, ("tuning",))
 PAIRWISE = Program(pairwise_program, ("tuning",))
+SPARSE_ASSIGN = Program(sparse.assign_program, ("tuning",))
+SPARSE_PAIRWISE = Program(sparse.pairwise_program, ("tuning",))
 _SCORE_STATIC = ("n_clusters", "tuning")
 SCORES = {
     "silhouette_score": Program(silhouette_core, _SCORE_STATIC),
@@ -28,13 +38,15 @@ _SILHOUETTES = Program(silhouettes, _SCORE_STATIC)
 
 def _traced(program, *args, **static):
     """``program`` inlined into the caller's trace: no buckets, no compilation of its own."""
-    return program(*args, None, tuning=tuning_of(args[0]), work=0, k=0, device=None, **static)
+    return program(*args, None, tuning=tuning_of(args[0]), options=None, device=None, **static)
 
 
 def _call(program, args, device, *, work: int, k: int, **static):
-    """``program`` on host arrays ``args``, on ``device``."""
+    """``program`` on host arrays ``args``, on ``device``, compiled for ``work`` distances
+    with ``k`` centroid rows."""
     tuning = tuning_for(device.platform)
-    return program(*place(args, device), tuning=tuning, work=work, k=k, device=device, **static)
+    options = options_for(tuning, work, k)
+    return program(*place(args, device), tuning=tuning, options=options, device=device, **static)
 
 
 def _cut(values, sizes):
@@ -49,44 +61,56 @@ def _cut(values, sizes):
 def _against(X, Y, rows: int, y_rows: int):
     """``X`` and ``Y`` centred on ``Y``'s mean and scaled by one power of two (so that no
     squared distance overflows or underflows), padded to ``rows`` and ``y_rows``, in the
-    compute dtype; and the scale and that dtype."""
+    compute dtype; and the scale and that dtype. Sparse ``X`` is shifted in the columns
+    every row stores (:func:`jaxmeans._runtime.inputs.full_columns`), ``Y`` alike."""
     dtype = float_dtype(np.result_type(X.dtype, Y.dtype))
+    if is_sparse(X):
+        n, d = X.shape
+        means = np.bincount(X.indices, weights=X.data, minlength=d) / n
+        shift = np.where(full_columns(X), means, 0.0)
+        moved = np.abs(np.asarray(Y, np.float64) - shift)
+        scale = power_of_two_scale(max(extent(X, shift), float(moved.max(initial=0.0))))
+        Yp, _ = framed(Y, y_rows, dtype, shift=shift, scale=scale)
+        Xp = blocked(X, sparse_layout(X, y_rows), dtype, shift, scale)
+        return Xp, Yp, scale, dtype
     Yp, frame = framed(Y, y_rows, dtype, extent_of=(X,))
     Xp, _ = framed(X, rows, dtype, shift=frame.shift, scale=frame.scale)
     return Xp, Yp, frame.scale, dtype
 
 
 def assign(X, centroids, *, traced: bool, host: bool = False):
-    """``(labels [n] int32, sq_dists [n])`` of checked ``X`` against ``centroids``
-    (``host``: as NumPy arrays)."""
+    """``(labels [n] int32, sq_dists [n])`` of checked ``X`` (dense or a CSR matrix)
+    against ``centroids`` (``host``: as NumPy arrays)."""
     if traced:
         return _traced(ASSIGN, X, centroids, None)
-    if inputs.is_sparse(X):
-        return inputs.assign(X, np.asarray(centroids), host=host)
     (n, d), k = X.shape, centroids.shape[0]
     rows, k_rows = row_bucket(n, d), cluster_bucket(k)
     Xp, Cp, scale, dtype = _against(X, centroids, rows, k_rows)
     device = device_of(X)
-    out = _call(
-        ASSIGN, (Xp, Cp, np.int32(n), np.int32(k)), device, work=rows * d * k_rows, k=k_rows
-    )
+    if is_sparse(X):
+        work = Xp.cols.size * k_rows
+        out = _call(SPARSE_ASSIGN, (Xp, Cp, np.int32(k)), device, work=work, k=k_rows)
+    else:
+        args = (Xp, Cp, np.int32(n), np.int32(k))
+        out = _call(ASSIGN, args, device, work=rows * d * k_rows, k=k_rows)
     labels, sq = _cut(out, [(n,), (n,)])
     sq = cast(sq.astype(np.float64) / scale / scale, dtype)
     return (labels, sq) if host else tuple(jax.device_put((labels, sq), device))
 
 
 def sq_dists(X, Y, *, traced: bool, host: bool = False):
-    """``[n, m]`` squared distances between the rows of checked ``X`` and ``Y`` (``host``:
-    as a NumPy array)."""
+    """``[n, m]`` squared distances between the rows of checked ``X`` (dense or a CSR
+    matrix) and ``Y`` (``host``: as a NumPy array)."""
     if traced:
         return _traced(PAIRWISE, X, Y)
-    if inputs.is_sparse(X):
-        return inputs.sq_dists(X, np.asarray(Y), host=host)
     (n, d), m = X.shape, Y.shape[0]
     rows, m_rows = row_bucket(n, d), cluster_bucket(m)  # Y: centres, typically
     Xp, Yp, scale, dtype = _against(X, Y, rows, m_rows)
     device = device_of(X)
-    out = _call(PAIRWISE, (Xp, Yp, np.int32(m)), device, work=rows * d * m_rows, k=m_rows)
+    if is_sparse(X):
+        out = _call(SPARSE_PAIRWISE, (Xp, Yp), device, work=Xp.cols.size * m_rows, k=m_rows)
+    else:
+        out = _call(PAIRWISE, (Xp, Yp, np.int32(m)), device, work=rows * d * m_rows, k=m_rows)
     sq = cast(_cut((out,), [(n, m)])[0].astype(np.float64) / scale / scale, dtype)
     return sq if host else jax.device_put(sq, device)
 

@@ -1,4 +1,7 @@
-"""Where a fit's rows live: on one device, or split by rows over one axis of a mesh."""
+"""Where a fit's rows live, and which backend's rules apply: on one device, or split by
+rows over one axis of a mesh; the platform of that device and its
+:class:`~jaxmeans._core.tuning.Tuning`. The only module that asks JAX which backend is in
+use."""
 
 from __future__ import annotations
 
@@ -60,17 +63,13 @@ def row_axis(X) -> tuple[Mesh, str | tuple[str, ...]] | None:
     return (sharding.mesh, axis) if size > 1 else None
 
 
-def split_rows(X: jax.Array, w: jax.Array, mesh, traced: bool) -> RowSplit | None:
+def split_rows(X: jax.Array, w: jax.Array, mesh) -> RowSplit | None:
     """The rows split for a data-parallel fit, or None for a fit on one device.
 
     ``X`` already split by rows over a mesh is used as it is (``w`` follows it). With a
     ``mesh``, ``X`` and ``w`` are padded with zero-weight rows to a multiple of the size of
     the mesh's first axis and split over it.
     """
-    if traced:
-        if mesh is not None:
-            raise ValueError("mesh cannot be used inside jax.jit or jax.vmap; shard X instead")
-        return None
     if mesh is None:
         found = row_axis(X)
         if found is None:

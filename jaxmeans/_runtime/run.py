@@ -1,6 +1,13 @@
-"""Run a checked fit: choose its program from the :class:`~jaxmeans._spec.FitSpec`, pad its
-arrays to the program's shapes (:mod:`jaxmeans._buckets`), call it once, and cut the
-padding off the results."""
+"""Run a checked fit: frame its arrays to the spec's shapes
+(:func:`jaxmeans._runtime.framing.frame_problem`), call its program once (or once per part
+of a sweep, per data set of the gap statistic, from a thread per core), and cut the padding
+off the results, back in the data's coordinates.
+
+Every kind of input the spec knows takes this path: dense rows and sparse rows through the
+same programs (the core tells them apart in one place), rows split over a mesh through the
+``shard_map`` programs, and arrays traced by the caller's ``jit`` straight into the
+caller's program.
+"""
 
 from __future__ import annotations
 
@@ -9,113 +16,67 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core.fit import FIT_STATIC, fit_program
+from .._core.gap import box_of, draw, set_program, summarise
+from .._core.geometry import EUCLIDEAN
 from .._core.seeding import default_n_local_trials, kmeans_plusplus_program
 from .._core.sharded import SHARDED_STATIC, fit_sharded_program, sweep_sharded_program
-from .._core.sweep import SWEEP_STATIC, sweep_program, sweep_slots
-from .._core.types import KMeansResult, Plan, Problem, SweepOutput
-from . import inputs, threads
+from .._core.sweep import SWEEP_STATIC, knee_index, sweep_program
+from .._core.types import ElbowResult, KMeansResult, SweepOutput
+from . import threads
 from . import validation as v
 from .compile import Program
-from .framing import (
-    Frame,
-    cast,
-    cluster_bucket,
-    cut,
-    framed,
-    padded,
-    place,
-    row_bucket,
-    unframed,
-    weights_scale,
-)
-from .inputs import is_sparse
+from .framing import cast, cut, frame_problem, place, unframed
 from .placement import tuning_of, unsplit_labels
 from .progress import showing
-from .spec import FitSpec
+from .spec import Spec
 
 FIT = Program(fit_program, FIT_STATIC, callbacks=("verbose",))
 SWEEP = Program(sweep_program, SWEEP_STATIC, callbacks=("progress",))
+SET = Program(set_program, ("ks", "plan", "tuning"))
 _FIT_SHARDED = jax.jit(fit_sharded_program, static_argnames=SHARDED_STATIC)
 _SWEEP_SHARDED = jax.jit(sweep_sharded_program, static_argnames=SHARDED_STATIC)
 
-
-def _bucketed(spec: FitSpec) -> tuple[Problem, Plan, Frame, float]:
-    """The spec's problem padded to the program's shapes, centred and scaled on the host
-    (:func:`jaxmeans._buckets.framed`), ready for its device; its plan with the padded
-    number of centroid rows; the frame of the data and the scale of the weights."""
-    p, dtype = spec.problem, spec.dtype
-    n, d = p.X.shape
-    rows, k = row_bucket(n, d), cluster_bucket(spec.plan.k)
-    # Unit rows (cosine) stay uncentred: a centroid is normalised in the data's coordinates.
-    X, frame = framed(p.X, rows, dtype, shift=np.zeros(d) if spec.plan.spherical else None)
-    w_scale = weights_scale(p.w)
-    init = None
-    if p.init is not None:
-        init, _ = framed(p.init, k, dtype, shift=frame.shift, scale=frame.scale)
-    problem = Problem(
-        X=X,
-        w=padded(np.asarray(p.w, np.float64) * w_scale, rows, dtype),
-        init=init,
-        key=p.key,
-        tol=np.asarray(p.tol, dtype),
-        max_iter=np.int32(p.max_iter),
-        n=np.int32(n),
-        k=None if spec.ks is not None else np.int32(spec.plan.k),
-    )
-    return place(problem, spec.device), spec.plan._replace(k=k), frame, w_scale
+KNEE_MIN_DISTANCE = 0.05
 
 
-def _sharded(program, spec: FitSpec, *args):
+def _sharded(program, spec: Spec, *args):
     """``program`` on the spec's rows, split over its mesh."""
-    rows = spec.rows
-    problem = spec.problem._replace(X=rows.X, w=rows.w)
     return program(
-        problem,
+        spec.problem._replace(X=spec.split.X, w=spec.split.w),
         *args,
         plan=spec.plan,
         tuning=spec.tuning,
-        mesh=rows.mesh,
-        axis=rows.axis,
-        n=spec.problem.X.shape[0],
+        mesh=spec.split.mesh,
+        axis=spec.split.axis,
+        n=spec.n,
     )
 
 
-def _work(problem: Problem, plan: Plan, lanes: int) -> int:
-    n, d = problem.X.shape
-    return n * d * plan.k * lanes
-
-
-def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansResult:
+def fit(spec: Spec, *, verbose: bool = False, host: bool = False) -> KMeansResult:
     """The best of ``n_init`` runs of k-means as the spec says (one program call);
     ``host``: its arrays as NumPy arrays."""
-    if is_sparse(spec.problem.X):
-        return inputs.fit(spec, host=host)
-    n = spec.problem.X.shape[0]
-    if spec.rows is not None:
+    if spec.kind == "split":
         result = _sharded(_FIT_SHARDED, spec)
-        return result._replace(labels=unsplit_labels(result.labels, spec.rows, n))
-    if spec.traced:
-        problem, plan = spec.problem, spec.plan
-    else:
-        problem, plan, frame, w_scale = _bucketed(spec)
+        return result._replace(labels=unsplit_labels(result.labels, spec.split, spec.n))
+    if spec.kind == "traced":
+        return FIT(spec.problem, plan=spec.plan, tuning=spec.tuning, options=None, device=None,
+                   verbose=verbose)  # fmt: skip
+    problem, frame, w_scale = frame_problem(spec)
     result = FIT(
         problem,
-        plan=plan,
+        plan=spec.plan,
         tuning=spec.tuning,
-        verbose=verbose,
-        work=_work(problem, plan, plan.n_init),
-        k=plan.k,
+        options=spec.options,
         device=spec.device,
+        verbose=verbose,
     )
-    if spec.traced:
-        return result
-    sizes = {"centroids": (spec.plan.k,), "labels": (n,)}
+    sizes = {"centroids": (spec.k,), "labels": (spec.n,)}
     result = cut(result, sizes, host=True, device=None)
-    distinct = np.count_nonzero(np.bincount(result.labels, minlength=spec.plan.k))
-    if distinct < spec.plan.k:
+    distinct = np.count_nonzero(np.bincount(result.labels, minlength=spec.k))
+    if distinct < spec.k:
         v.warn_convergence(
             f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
-            f"({spec.plan.k}). Possibly due to duplicate points in X.",
+            f"({spec.k}). Possibly due to duplicate points in X.",
             stacklevel=3,
         )
     result = result._replace(
@@ -127,73 +88,58 @@ def fit(spec: FitSpec, *, verbose: bool = False, host: bool = False) -> KMeansRe
     return jax.device_put(result._replace(inertia=cast(result.inertia, spec.dtype)), spec.device)
 
 
-def sweep(spec: FitSpec, *, progress: bool = False) -> SweepOutput:
-    """Every k of the spec's ``ks``: one program call, or on a CPU with several cores one
-    call per part of the ks from a thread per core (:func:`split_ks`)."""
-    if is_sparse(spec.problem.X):
-        raise TypeError("elbow takes dense X; fit sparse X with kmeans or KMeans for each k")
+def sweep(spec: Spec, *, progress: bool = False) -> ElbowResult:
+    """Every k of the spec's ``ks``, and the knee of the curve: one program call, or one
+    per part of the ks (:attr:`Spec.parts`) from a thread per core."""
     ks = jnp.asarray(spec.ks)
-    if spec.rows is not None:
-        return SweepOutput(ks, *_sharded(_SWEEP_SHARDED, spec, ks))
-    if spec.traced:
-        problem, plan = spec.problem, spec.plan
-    else:
-        problem, plan, frame, w_scale = _bucketed(spec)
-    parts = [spec.ks] if spec.traced else _sweep_parts(spec, problem, plan)
-    slots = sweep_slots(len(parts[0]) * plan.n_init)
-
-    def call(part):
-        return SWEEP(
-            problem,
-            jnp.asarray(part) if spec.traced else place(part, spec.device),
-            plan=plan,
-            slots=slots,
-            tuning=spec.tuning,
-            progress=bool(progress),
-            work=_work(problem, plan, slots),
-            k=plan.k,
-            device=spec.device,
-        )
-
-    if spec.traced:
-        return SweepOutput(ks, *call(spec.ks))
-    sizes = {"centroids": (None, spec.plan.k), "labels": (None, spec.problem.X.shape[0])}
+    if spec.kind == "split":
+        out = SweepOutput(ks, *_sharded(_SWEEP_SHARDED, spec, ks))
+        return _elbow(out, knee_index(out.ks, out.inertia, KNEE_MIN_DISTANCE))
+    if spec.kind == "traced":
+        out = SweepOutput(ks, *_call_sweep(spec, spec.problem, ks, progress))
+        return _elbow(out, knee_index(out.ks, out.inertia, KNEE_MIN_DISTANCE))
+    problem, frame, w_scale = frame_problem(spec)
+    sizes = {"centroids": (None, spec.k), "labels": (None, spec.n)}
 
     def run(part):
-        return cut(SweepOutput(part, *call(part)), sizes, host=True, device=None)
+        out = _call_sweep(spec, problem, place(part, spec.device), progress)
+        return cut(SweepOutput(part, *out), sizes, host=True, device=None)
 
+    parts = spec.parts
     if progress:  # the fits, shown as they stop, until the results are here
         # Every fit that runs, a k repeated to even out the parts included.
-        with showing(sum(len(part) for part in parts) * plan.n_init):
+        with showing(sum(len(part) for part in parts) * spec.plan.n_init):
             outs = threads.run_all(run, parts, len(parts))
             jax.effects_barrier()
     else:
         outs = threads.run_all(run, parts, len(parts))
     out = _merged(spec.ks, parts, outs)
+    # The knee does not change under the frame's scale: found from the program's values,
+    # which neither overflow nor underflow, in float64.
+    knee = knee_index(out.ks, np.asarray(out.inertia, np.float64), KNEE_MIN_DISTANCE, np)
     out = out._replace(
         centroids=unframed(out.centroids, frame, spec.dtype),
         inertia=cast(out.inertia / frame.scale / frame.scale / w_scale, spec.dtype),
     )
-    return jax.device_put(out, spec.device)
+    return jax.device_put(_elbow(out, knee), spec.device)
 
 
-def _sweep_parts(spec: FitSpec, problem: Problem, plan: Plan) -> list[np.ndarray]:
-    """The parts of the spec's ks a sweep runs, one per thread (:meth:`Tuning.split_sweep`):
-    :func:`split_ks` over the cores, or all the ks in one part."""
-    parts = split_ks(spec.ks, threads.workers(len(spec.ks), spec.tuning))
-    entries = problem.X.shape[0] * plan.k * sweep_slots(len(parts[0]) * plan.n_init)
-    return parts if len(parts) > 1 and spec.tuning.split_sweep(entries) else [spec.ks]
+def _call_sweep(spec: Spec, problem, ks, progress: bool):
+    traced = spec.kind == "traced"
+    return SWEEP(
+        problem,
+        ks,
+        plan=spec.plan,
+        slots=spec.slots,
+        tuning=spec.tuning,
+        options=None if traced else spec.options,
+        device=None if traced else spec.device,
+        progress=bool(progress),
+    )
 
 
-def split_ks(ks: np.ndarray, parts: int) -> list[np.ndarray]:
-    """``ks`` dealt into ``parts`` interleaved parts of one length, so that one compiled
-    program runs each and the parts' work is alike (``ks[0::2]`` and ``ks[1::2]`` of
-    1..10 take 46% and 54% of the Lloyd iterations of a uniform set). A shorter part
-    repeats its smallest k, the cheapest fit; the repeat is dropped from the result."""
-    parts = max(1, min(parts, len(ks)))
-    dealt = [ks[i::parts] for i in range(parts)]
-    size = len(dealt[0])
-    return [np.concatenate([p[:1]] * (size - len(p)) + [p]) for p in dealt]
+def _elbow(out: SweepOutput, knee) -> ElbowResult:
+    return ElbowResult(*out, knee=jnp.asarray(knee, jnp.int32) if isinstance(knee, int) else knee)
 
 
 def _merged(ks: np.ndarray, parts: list, outs: list) -> SweepOutput:
@@ -207,6 +153,67 @@ def _merged(ks: np.ndarray, parts: list, outs: list) -> SweepOutput:
     pick = [where[int(k)] for k in ks]
     fields = [np.stack([getattr(outs[p], f)[i] for p, i in pick]) for f in SweepOutput._fields]
     return SweepOutput(*fields)
+
+
+def gap_sets(spec: Spec, reference: str, n_refs: int):
+    """The gap statistic of the spec's data for its ``ks``: the inertia of the data and of
+    ``n_refs`` reference sets drawn in the ``reference`` box of the framed data, every k
+    of each set by the sweep's queue with one slot, one program call per set from a
+    thread per core. Returns the :class:`~jaxmeans._core.types.GapResult`, ``log_w`` and
+    ``ref_log_w`` in the data's units."""
+    problem, frame, w_scale = frame_problem(spec)
+    box = place(_gap_box(problem.X, spec.n, reference), spec.device)
+    sets = np.arange(1 + n_refs, dtype=np.int32)
+    ks = tuple(int(k) for k in spec.ks)
+
+    def run(b):
+        out = SET(
+            problem, sets[b], box, ks=ks, plan=spec.plan, tuning=spec.tuning,
+            options=spec.options, device=spec.device,
+        )  # fmt: skip
+        return np.asarray(out)
+
+    # The reference sets first; the data, whose fits stop soonest, last.
+    order = [*range(1, 1 + n_refs), 0]
+    done = threads.run_all(run, order, threads.workers(len(order), spec.tuning))
+    result = summarise(ks, np.stack([done[order.index(b)] for b in range(1 + n_refs)]), np)
+    # In the data's units: every set has the frame's scale, so the gap (a difference of
+    # logs) is the frame's own, and log W moves by the log of the scale.
+    units = 2.0 * np.log(frame.scale) + np.log(w_scale)
+    dtype = result.log_w.dtype
+    return result._replace(
+        log_w=(result.log_w - units).astype(dtype),
+        ref_log_w=(result.ref_log_w - units).astype(dtype),
+    )
+
+
+def reference_sets(X, key, n_refs: int, reference: str = "uniform", metric=EUCLIDEAN):
+    """``[n_refs, n, d]`` reference data for the rows ``X`` ``[n, d]`` of a program (in its
+    frame), as the gap statistic's programs draw them (``key``: the statistic's key folded
+    with 1, as :func:`jaxmeans._core.gap.set_program` folds it): for tests and benchmarks
+    that fit the same references by other means."""
+    X = np.asarray(X)
+    box = _gap_box(X, X.shape[0], reference)
+    draws = [draw(jnp.asarray(X), None, key, b, box, metric) for b in range(n_refs)]
+    return jnp.stack(draws)
+
+
+def _gap_box(X, n: int, reference: str):
+    """The gap statistic's reference box (:func:`jaxmeans._core.gap.box_of`) of the first
+    ``n`` rows of the program's rows ``X``: on the host in float64 (NumPy's eigenvectors
+    for ``"pca"``, so that the programs the cache keeps hold no LAPACK call), or for rows
+    on a device, there."""
+    if not isinstance(X, np.ndarray):
+        return box_of(X, n, reference)
+    R = X[:n].astype(np.float64)
+    if reference == "pca":
+        mean = R.mean(axis=0)
+        _, axes = np.linalg.eigh((R - mean).T @ (R - mean))
+        Z = (R - mean) @ axes
+        box = Z.min(axis=0), Z.max(axis=0), mean, axes
+    else:
+        box = R.min(axis=0), R.max(axis=0), None, None
+    return tuple(None if a is None else a.astype(X.dtype) for a in box)
 
 
 def seeds(key, X, w, k: int, n_local_trials: int | None = None):

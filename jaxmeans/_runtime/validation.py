@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.geometry import METRICS, Metric
+from .._core.tuning import PRECISIONS
 from ..exceptions import ConvergenceWarning
 
 try:  # the public home of Tracer has moved between JAX releases
@@ -370,11 +372,16 @@ def check_ks(ks, n_samples: int) -> np.ndarray:
     return arr.astype(np.int32)
 
 
-def check_metric(metric) -> str:
-    """``"euclidean"`` or ``"cosine"``."""
+def check_metric(metric) -> Metric:
+    """The :class:`~jaxmeans._core.geometry.base.Metric` a ``metric=`` name names
+    (:data:`jaxmeans._core.geometry.METRICS`)."""
     if not isinstance(metric, str) or metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {_describe(metric)}")
-    return metric
+        raise ValueError(f"metric must be one of {tuple(METRICS)}, got {_describe(metric)}")
+    return METRICS[metric]
 
 
-METRICS = ("euclidean", "cosine")
+def check_precision(precision) -> str:
+    """A ``precision=`` name: one of :data:`jaxmeans._core.tuning.PRECISIONS`."""
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    return precision

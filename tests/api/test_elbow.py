@@ -184,7 +184,7 @@ def test_seedings_one_after_another_equal_seedings_side_by_side(monkeypatch, blo
 
 
 def test_split_ks_deals_interleaved_parts_of_one_length():
-    from jaxmeans._runtime.run import split_ks
+    from jaxmeans._runtime.spec import split_ks
 
     parts = split_ks(np.arange(1, 11), 2)
     assert [p.tolist() for p in parts] == [[1, 3, 5, 7, 9], [2, 4, 6, 8, 10]]

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 import jaxmeans
-from jaxmeans._core.gap import k_best_rule, reference_sets
+from jaxmeans._core.gap import k_best_rule
 from jaxmeans._runtime import threads
+from jaxmeans._runtime.run import reference_sets
 
 
 @pytest.mark.parametrize(

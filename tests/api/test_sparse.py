@@ -81,7 +81,8 @@ def test_assign_and_distances_on_sparse_rows(blocks):
 def test_sparse_blocks_are_grouped_for_the_sums_and_hold_every_value(monkeypatch):
     monkeypatch.setattr(inputs, "_BLOCK_ENTRIES", 2**11)
     X, _ = _text_like(n=1000, seed=3)
-    data = inputs.blocked(X, np.ones(1000), 8, np.float32, 1.0)
+    layout = inputs.sparse_layout(X, 8)
+    data = inputs.blocked(X, layout, np.float32, np.zeros(X.shape[1]), 1.0)
     n_blocks, nnz = data.cols.shape
     assert n_blocks > 8
     from jaxmeans._core.sparse import sum_group
@@ -89,7 +90,8 @@ def test_sparse_blocks_are_grouped_for_the_sums_and_hold_every_value(monkeypatch
     group = sum_group(n_blocks, nnz, 8, X.shape[1])
     assert group > 1 and n_blocks % group == 0
     # Every stored value is in its row's block, once.
-    rows = data.x_sq.shape[1]
+    rows = layout.rows
+    assert data.x_sq.shape == (n_blocks * rows,)
     rebuilt = np.zeros((n_blocks * rows, X.shape[1]), np.float32)  # padding adds zeros
     for b in range(n_blocks):
         np.add.at(rebuilt, (b * rows + data.local[b], data.cols[b]), data.vals[b])

@@ -16,9 +16,9 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 import jaxmeans
-from jaxmeans._core.tuning import CPU
-from jaxmeans._core.types import Plan, Problem
+from jaxmeans._core.types import Problem
 from jaxmeans._runtime.run import _FIT_SHARDED
+from jaxmeans._runtime.spec import specify
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,9 @@ def test_only_cluster_sums_cross_devices_per_iteration(mesh):
     X = _shard(np.random.default_rng(0).normal(size=(n, d)).astype(np.float32), mesh)
     w = jax.device_put(np.ones(n, np.float32), NamedSharding(mesh, P("data")))
     init = jnp.asarray(np.random.default_rng(1).normal(size=(k, d)), jnp.float32)
-    static = dict(plan=Plan(k, 1, "array"), tuning=CPU, mesh=mesh, axis="data", n=n)
+    spec = specify(X, k=k, key=0, init=init, n_init=1, max_iter=300, tol=1e-4)
+    assert spec.kind == "split" and spec.plan.carry_sums  # as the spec decides for X
+    static = dict(plan=spec.plan, tuning=spec.tuning, mesh=mesh, axis="data", n=n)
     problem = Problem(X, w, init, jax.random.key(0), jnp.float32(1e-4), 300, None, None)
     lowered = _FIT_SHARDED.lower(problem, **static)
     hlo = lowered.compile().as_text()

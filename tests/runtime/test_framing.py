@@ -10,8 +10,9 @@ from sklearn.cluster import KMeans as SkKMeans
 import jaxmeans
 from jaxmeans._core.tuning import CPU, tuning_for
 from jaxmeans._runtime import run
-from jaxmeans._runtime.compile import FAST_COMPILE, QUICK_COMPILE
-from jaxmeans._runtime.framing import cluster_bucket, pair_bucket, row_bucket
+from jaxmeans._runtime.buckets import cluster_bucket, pair_bucket, row_bucket
+from jaxmeans._runtime.compile import FAST_COMPILE, QUICK_COMPILE, options_for
+from jaxmeans._runtime.framing import frame_problem
 from jaxmeans._runtime.spec import specify
 
 
@@ -144,8 +145,8 @@ def test_bucket_rules():
 @pytest.mark.parametrize("options", [FAST_COMPILE, QUICK_COMPILE])
 def test_faster_compile_options_give_the_same_fit(blobs, key, options):
     spec = specify(blobs, k=4, key=key, init="k-means++", n_init=3, max_iter=300, tol=1e-4)
-    problem, plan, _, _ = run._bucketed(spec)
-    lowered = run.FIT.jitted.lower(problem, plan=plan, tuning=CPU)
+    problem, _, _ = frame_problem(spec)
+    lowered = run.FIT.jitted.lower(problem, plan=spec.plan, tuning=CPU)
     fast = lowered.compile(compiler_options=options)(problem)
     full = lowered.compile()(problem)
     np.testing.assert_array_equal(np.asarray(fast.labels), np.asarray(full.labels))
@@ -154,13 +155,12 @@ def test_faster_compile_options_give_the_same_fit(blobs, key, options):
 
 
 def test_fast_compile_only_for_small_programs_on_cpu():
-    fit = run.FIT
-    assert fit.options(CPU, 2**16, 8) == QUICK_COMPILE
-    assert fit.options(CPU, 2**16 + 1, 8) == FAST_COMPILE
-    assert fit.options(CPU, 2**22, 8) == FAST_COMPILE
-    assert fit.options(CPU, 2**22 + 1, 8) is None
-    assert fit.options(CPU, 2**20, 10) is None
-    assert fit.options(tuning_for("gpu"), 1, 1) is None
+    assert options_for(CPU, 2**16, 8) == QUICK_COMPILE
+    assert options_for(CPU, 2**16 + 1, 8) == FAST_COMPILE
+    assert options_for(CPU, 2**22, 8) == FAST_COMPILE
+    assert options_for(CPU, 2**22 + 1, 8) is None
+    assert options_for(CPU, 2**20, 10) is None
+    assert options_for(tuning_for("gpu"), 1, 1) is None
 
 
 @pytest.mark.slow
