@@ -8,7 +8,6 @@ trials any k needs and mask the extra ones.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import jax
@@ -195,14 +194,17 @@ def random_rows_core(key: jax.Array, data, k: int, *, axis=None):
     return gather(data.rows_at(top))[best], gather(top.astype(jnp.int32))[best]
 
 
-@functools.partial(jax.jit, static_argnames=("k", "n_local_trials", "tuning"))
-def kmeans_plusplus_program(key, X, w, *, k: int, n_local_trials: int, tuning: Tuning):
-    """:func:`kmeans_plusplus_core` on raw ``X`` ``[n, d]``: centred and blocked here, and
-    the chosen rows returned exactly as they are in ``X`` (not centred copies shifted back).
+def kmeans_plusplus_program(key, X, w, n, *, k: int, n_local_trials: int, tuning: Tuning):
+    """:func:`kmeans_plusplus_core` on the rows ``X`` ``[size, d]`` of a program (the first
+    ``n`` real, None: all; the rest zero-weight padding), centred and blocked here. ``k``,
+    ``n_local_trials`` and ``tuning`` are static.
 
     Returns:
-      ``(centroids [k, d], indices [k] int32)``.
+      ``[k] int32`` indices of the chosen rows (the caller takes the rows themselves from
+      its own array, exactly as they are).
     """
-    data = prepare(X, w, k=k, tuning=tuning)
-    _, indices = kmeans_plusplus_core(key, data, k, n_local_trials)
-    return X[indices], indices
+    data = prepare(X, w, k=k, tuning=tuning, n=n)
+    return kmeans_plusplus_core(key, data, k, n_local_trials)[1]
+
+
+SEEDING_STATIC = ("k", "n_local_trials", "tuning")

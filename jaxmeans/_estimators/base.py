@@ -268,20 +268,20 @@ class KMeansBase:
         """Fit and return the labels of ``X``."""
         return self.fit(X, sample_weight=sample_weight).labels_
 
-    def _cosine(self) -> bool:
-        return getattr(self, "metric", "euclidean") == "cosine"
+    def _metric(self):
+        """The :class:`~jaxmeans._core.geometry.base.Metric` ``metric`` names."""
+        return v.check_metric(getattr(self, "metric", "euclidean"))
 
     def _assign(self, X):
-        """``(labels, distances)`` of checked ``X`` against the centres, as NumPy arrays, in
-        the precision of the fit: squared Euclidean distances, or with ``metric="cosine"``
-        cosine distances ``1 - cos`` (half the squared distance between unit rows)."""
+        """``(labels, objective)`` of checked ``X`` against the centres, as NumPy arrays, in
+        the precision of the fit: each row's part of the objective
+        (:meth:`Metric.objective`: the squared Euclidean distance, or for
+        ``metric="cosine"`` the cosine distance ``1 - cos``)."""
+        metric = self._metric()
         with precision_of(self.cluster_centers_.dtype):
-            if not self._cosine():
-                return evaluate.assign(X, self.cluster_centers_, traced=False, host=True)
-            labels, sq = evaluate.assign(
-                unit_rows(X), self.cluster_centers_, traced=False, host=True
-            )
-            return labels, sq / 2
+            X = unit_rows(X) if metric.unit_rows else X
+            labels, sq = evaluate.assign(X, self.cluster_centers_, traced=False, host=True)
+        return labels, metric.objective(sq)
 
     def predict(self, X) -> np.ndarray:
         """Index of the nearest centre for each row of ``X``, ``[n] int32``."""
@@ -293,11 +293,11 @@ class KMeansBase:
         the precision of the fit (a DataFrame after ``set_output(transform="pandas")``);
         with ``metric="cosine"`` cosine distances ``1 - cos(x, c)``."""
         data = self._validate_X(X)
-        cosine = self._cosine()
+        metric = self._metric()
         with precision_of(self.cluster_centers_.dtype):
-            data = unit_rows(data) if cosine else data
+            data = unit_rows(data) if metric.unit_rows else data
             sq = evaluate.sq_dists(data, self.cluster_centers_, traced=False, host=True)
-        return self._wrap_output(sq / 2 if cosine else np.sqrt(sq), X)
+        return self._wrap_output(np.asarray(metric.distance(sq)), X)
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fit, then the distances of ``X`` to the centres."""

@@ -3,7 +3,9 @@ memory.
 
 ``fit`` reads only the rows of each batch from ``X`` (a NumPy memmap, an HDF5 dataset, any
 array-like with ``shape`` and row indexing), and the final labels in chunks; ``partial_fit``
-takes one batch at a time. The arithmetic of a step is :func:`jaxmeans._minibatch.minibatch_step`.
+takes one batch at a time. A step is one program (:func:`jaxmeans._runtime.run.minibatch_step`,
+kept by the disk cache like every program), on rows moved into a frame decided once from the
+first rows read (:meth:`MiniBatchKMeans._set_frame`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,12 @@ import warnings
 
 import numpy as np
 
-from .._core.minibatch import minibatch_step
-from .._core.tuning import dot_precision
 from .._io.rows import checked_rows as _checked_rows
 from .._io.rows import read_rows, release
 from .._io.rows import unit_rows_at as _unit
 from .._runtime import inputs, run
 from .._runtime import validation as v
-from .._runtime.framing import unit_rows
+from .._runtime.framing import Frame, framed, power_of_two_scale, unframed, unit_rows
 from .._runtime.spec import check_settings
 from .base import KMeansBase, kept_on_failure, numpy_random_state, precision_of
 
@@ -143,7 +143,29 @@ class MiniBatchKMeans(KMeansBase):
         rows = np.empty((len(index), X.shape[1]), dtype=np.float64)
         rows[order] = read_rows(X, index[order])
         rows = _checked_rows(rows, index, self._dtype)
-        return _unit(rows, index) if self._cosine() else rows
+        return _unit(rows, index) if self._metric().unit_rows else rows
+
+    def _set_frame(self, sample: np.ndarray) -> None:
+        """The frame every row is moved into before a step, from ``sample``, the first rows
+        read: a power-of-two scale that keeps their squares away from overflow and
+        underflow (1 for data within 2**-40..2**40), and, where the rows lie far from the
+        origin for their spread (the mean over 1,024 times the largest standard
+        deviation; a step does not centre its batch, and squared distances would cancel),
+        their float64 mean as the shift. Unit rows (cosine) are never shifted."""
+        sample = np.asarray(sample, np.float64)
+        shift = np.zeros(sample.shape[1])
+        if not self._metric().unit_rows:
+            mean, spread = sample.mean(axis=0), sample.std(axis=0)
+            if np.abs(mean).max() > 1024 * spread.max():
+                shift = mean
+        self._frame = Frame(shift, power_of_two_scale(float(np.abs(sample - shift).max())))
+
+    def _in_frame(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` moved into the fit's frame, in the fit's dtype."""
+        frame = self._frame
+        if frame.scale == 1.0 and not frame.shift.any():
+            return rows
+        return framed(rows, len(rows), self._dtype, shift=frame.shift, scale=frame.scale)[0]
 
     def _params(self, n: int, d: int):
         """``(settings, batch, init_size)`` checked for ``n`` rows of ``d`` features."""
@@ -202,7 +224,7 @@ class MiniBatchKMeans(KMeansBase):
             centres = self.init(rows, k, random_state=rng)
             _, centres = v.check_init(centres, k, rows.shape[1], rows.dtype)
             centres = np.asarray(centres, rows.dtype)
-            return unit_rows(centres, "init") if self._cosine() else centres
+            return unit_rows(centres, "init") if self._metric().unit_rows else centres
         if mode == "random":
             return rows[rng.choice(len(rows), k, replace=False, p=w / w.sum())]
         seed = int(rng.randint(0, 2**31 - 1))
@@ -215,6 +237,8 @@ class MiniBatchKMeans(KMeansBase):
         k = settings.k
         valid = rng.randint(0, n, init_size)
         X_valid, w_valid = self._rows(X, valid), weights(valid)
+        self._set_frame(X_valid)
+        X_valid = self._in_frame(X_valid)
         self._valid_rows = X_valid
         best, best_inertia = None, np.inf
         for _ in range(settings.n_init):
@@ -226,9 +250,11 @@ class MiniBatchKMeans(KMeansBase):
                     f"n_clusters (={k}) must be <= the rows with positive weight in the "
                     f"seeding sample (={np.count_nonzero(w)})"
                 )
-            centres = self._seed(rows, w, settings, rng)
+            centres = self._in_frame(self._seed(rows, w, settings, rng))
             zero = np.zeros(k, rows.dtype)
-            step = minibatch_step(centres, zero, X_valid, w_valid, dot_precision(self.precision))
+            step = run.minibatch_step(
+                centres, zero, X_valid, w_valid, metric=self._metric(), precision=self.precision
+            )
             inertia = float(step[3])
             if inertia < best_inertia:
                 best, best_inertia = centres, inertia
@@ -237,14 +263,13 @@ class MiniBatchKMeans(KMeansBase):
     # -- the steps ---------------------------------------------------------------------------
 
     def _step(self, rows, w, rng, reassign: bool) -> float:
-        centres, sums, _, inertia = minibatch_step(
-            self._centres_np, self._counts, rows, w, dot_precision(self.precision)
-        )
+        """One step on ``rows`` (in the fit's frame); the batch's objective in the data's
+        units."""
+        centres, sums, _, inertia = run.minibatch_step(
+            self._centres_np, self._counts, rows, w, metric=self._metric(),
+            precision=self.precision,
+        )  # fmt: skip
         centres, sums = np.array(centres), np.array(sums)
-        if self._cosine():  # spherical: each centre is the direction of its running mean
-            norms = np.linalg.norm(centres, axis=1, keepdims=True)
-            centres = np.where(norms > 0, centres / np.where(norms > 0, norms, 1), centres)
-            inertia = inertia / 2
         if reassign and self.reassignment_ratio > 0:
             small = sums < self.reassignment_ratio * sums.max()
             if small.sum() > 0.5 * len(rows):  # at most half a batch of new centres
@@ -254,7 +279,7 @@ class MiniBatchKMeans(KMeansBase):
                 centres[small] = rows[picks]
                 sums[small] = np.min(sums[~small]) if (~small).any() else 0.0
         self._centres_np, self._counts = centres, sums
-        return float(inertia)
+        return float(inertia) / self._frame.scale**2
 
     def _due_for_reassignment(self, batch: int) -> bool:
         self._n_since_last_reassign += batch
@@ -264,7 +289,8 @@ class MiniBatchKMeans(KMeansBase):
         return False
 
     def _publish(self) -> None:
-        self.cluster_centers_ = np.asarray(self._centres_np)
+        centres = self._centres_np
+        self.cluster_centers_ = np.asarray(unframed(centres, self._frame, centres.dtype))
 
     def _label_all(self, X, n: int, weights) -> None:
         """Labels and inertia of every row of ``X``, a chunk at a time; every row is
@@ -319,7 +345,7 @@ class MiniBatchKMeans(KMeansBase):
         n_steps = max(1, (settings.max_iter * n) // batch)
         for step in range(n_steps):
             idx = rng.choice(n, batch, p=p, replace=True)
-            rows, w = self._rows(X, idx), unit
+            rows, w = self._in_frame(self._rows(X, idx)), unit
             before = self._centres_np
             inertia = self._step(rows, w, rng, self._due_for_reassignment(batch)) / batch
             if step == 0:
@@ -372,20 +398,21 @@ class MiniBatchKMeans(KMeansBase):
         if not first:
             self._check_features(d)
         w = np.asarray(v.check_sample_weight(sample_weight, n, rows.dtype), rows.dtype)
-        if self._cosine():
+        if self._metric().unit_rows:
             rows = _unit(rows, np.arange(n))
         if first:  # one seeding, on init_size rows of the batch, as scikit-learn does
             settings, _, init_size = self._params(n, d)
             rng = self._rng()
             pick = rng.randint(0, n, init_size) if init_size < n else np.arange(n)
-            centres = self._seed(rows[pick], w[pick], settings, rng)
+            self._set_frame(rows[pick])
+            centres = self._in_frame(self._seed(rows[pick], w[pick], settings, rng))
             self._generator, self._centres_np = rng, centres
             self._init_size, self._n_init = init_size, 1
             self._counts = np.zeros(settings.k, centres.dtype)
             self._n_since_last_reassign = 0
             self.n_features_in_, self.n_steps_ = d, 0
         rows = rows.astype(self._centres_np.dtype)
-        self._step(rows, w, self._generator, self._due_for_reassignment(n))
+        self._step(self._in_frame(rows), w, self._generator, self._due_for_reassignment(n))
         self.n_steps_ += 1
         self._publish()
         lab, sq = self._assign(v.as_array(rows, "X"))

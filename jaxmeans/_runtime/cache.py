@@ -24,6 +24,7 @@ import os
 import pathlib
 import pickle
 import platform
+import re
 import tempfile
 import threading
 
@@ -176,10 +177,28 @@ def get_compiled(name: str, jitted, args, static: dict, options, *, persist: boo
     if compiled is None:
         placed = jax.device_put(args, device)  # compiled for the device the inputs are on
         compiled = jitted.lower(*placed, **static).compile(compiler_options=options)
-        if folder is not None:
+        if folder is not None and loadable(compiled):
             _write(folder, entry, compiled)
     _memory[memo] = compiled
     return compiled
+
+
+# Custom calls XLA itself provides (its TopK; on GPUs the "__cublas$gemm"-style calls of its
+# own emitters): an executable holding only these runs in a process that has just started.
+_XLA_CUSTOM_CALLS = {"TopK"}
+_CUSTOM_CALL = re.compile(r'custom_call_target="([^"]+)"')
+
+
+def loadable(compiled) -> bool:
+    """Whether an executable may be stored for another process to load: it calls no kernel
+    that a library registers at run time (jaxlib's LAPACK solvers behind ``eigh``, say).
+    A fresh process that had not yet registered such a kernel crashed on loading one
+    (segmentation fault); those programs are compiled once per process instead."""
+    try:
+        targets = set(_CUSTOM_CALL.findall(compiled.as_text()))
+    except Exception:  # no text to read: do not store what cannot be checked
+        return False
+    return all(t in _XLA_CUSTOM_CALLS or t.startswith("__") for t in targets)
 
 
 def _read(path: pathlib.Path, device):

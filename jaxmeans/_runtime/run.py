@@ -18,21 +18,26 @@ import numpy as np
 from .._core.fit import FIT_STATIC, fit_program
 from .._core.gap import box_of, draw, set_program, summarise
 from .._core.geometry import EUCLIDEAN
-from .._core.seeding import default_n_local_trials, kmeans_plusplus_program
+from .._core.minibatch import MINIBATCH_STATIC, minibatch_program
+from .._core.seeding import SEEDING_STATIC, default_n_local_trials, kmeans_plusplus_program
 from .._core.sharded import SHARDED_STATIC, fit_sharded_program, sweep_sharded_program
 from .._core.sweep import SWEEP_STATIC, knee_index, sweep_program
+from .._core.tuning import tuning_for
 from .._core.types import ElbowResult, KMeansResult, SweepOutput
 from . import threads
 from . import validation as v
-from .compile import Program
-from .framing import cast, cut, frame_problem, place, unframed
-from .placement import tuning_of, unsplit_labels
+from .buckets import row_bucket
+from .compile import Program, options_for
+from .framing import cast, cut, frame_problem, framed, padded, place, unframed, weights_scale
+from .placement import device_of, tuning_of, unsplit_labels
 from .progress import showing
 from .spec import Spec
 
 FIT = Program(fit_program, FIT_STATIC, callbacks=("verbose",))
 SWEEP = Program(sweep_program, SWEEP_STATIC, callbacks=("progress",))
 SET = Program(set_program, ("ks", "plan", "tuning"))
+SEEDS = Program(kmeans_plusplus_program, SEEDING_STATIC)
+MINIBATCH = Program(minibatch_program, MINIBATCH_STATIC)
 _FIT_SHARDED = jax.jit(fit_sharded_program, static_argnames=SHARDED_STATIC)
 _SWEEP_SHARDED = jax.jit(sweep_sharded_program, static_argnames=SHARDED_STATIC)
 
@@ -218,7 +223,34 @@ def _gap_box(X, n: int, reference: str):
 
 def seeds(key, X, w, k: int, n_local_trials: int | None = None):
     """Greedy k-means++ seeding of checked ``X`` ``[n, d]`` with weights ``w``:
-    ``(centroids [k, d], indices [k] int32)`` (``n_local_trials`` default
-    ``2 + int(ln k)``)."""
+    ``(centroids [k, d], indices [k] int32)``, the centroids the chosen rows of ``X``
+    exactly (``n_local_trials`` default ``2 + int(ln k)``). One program, framed and
+    bucketed as a fit's (its indices are cut back to ``X``'s rows)."""
     trials = default_n_local_trials(k) if n_local_trials is None else n_local_trials
-    return kmeans_plusplus_program(key, X, w, k=k, n_local_trials=trials, tuning=tuning_of(X))
+    static = dict(k=k, n_local_trials=trials)
+    if v.any_traced(key, X, w):
+        index = SEEDS(key, X, w, None, tuning=tuning_of(X), options=None, device=None, **static)
+        return X[index], index
+    (n, d), dtype = X.shape, v.float_dtype(X.dtype)
+    rows = row_bucket(n, d)
+    Xp, _ = framed(X, rows, dtype)
+    wp = padded(np.asarray(w, np.float64) * weights_scale(w), rows, dtype)
+    device = device_of(X)
+    tuning = tuning_for(device.platform)
+    args = place((key, Xp, wp, np.int32(n)), device)
+    options = options_for(tuning, rows * d * k, k)
+    index = np.asarray(SEEDS(*args, tuning=tuning, options=options, device=device, **static))
+    return jax.device_put((X[index], index), device)
+
+
+def minibatch_step(centres, counts, rows, w, *, metric, precision: str):
+    """One mini-batch step (:func:`jaxmeans._core.minibatch.minibatch_program`) on host
+    arrays, in the program's frame: ``(centres, counts, labels, objective)`` as NumPy
+    arrays. Compiled with full optimisation whatever its size: a fit runs it thousands of
+    times."""
+    device = device_of(rows)
+    out = MINIBATCH(
+        *place((centres, counts, rows, w), device), metric=metric, precision=precision,
+        tuning=tuning_for(device.platform), options=None, device=device,
+    )  # fmt: skip
+    return jax.device_get(out)

@@ -44,9 +44,11 @@ class Metric:
         return jnp.where(filled[..., None], sums / safe[..., None], old)
 
     def objective(self, sq: jax.Array) -> jax.Array:
-        """A row's part of the objective from its squared distance to its centre."""
+        """A row's part of the objective from its squared distance to its centre (or a
+        weighted sum's, from theirs; NumPy or JAX arrays alike)."""
         return sq
 
     def distance(self, sq: jax.Array) -> jax.Array:
-        """The distance ``transform`` reports, from the squared distance."""
-        return jnp.sqrt(sq)
+        """The distance ``transform`` reports, from the squared distance (NumPy or JAX
+        arrays alike)."""
+        return sq**0.5

@@ -35,7 +35,8 @@ class Cosine(Metric):
         return jnp.where(norm > 0, mean / jnp.where(norm > 0, norm, 1.0), old)
 
     def objective(self, sq: jax.Array) -> jax.Array:
-        """``1 - cos``: half the squared distance between unit vectors."""
+        """``1 - cos``: half the squared distance between unit vectors (linear, so the
+        same of a weighted sum)."""
         return sq / 2
 
     def distance(self, sq: jax.Array) -> jax.Array:
