@@ -9,6 +9,7 @@ keeps squared distances away from overflow and underflow. Shapes come from
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -49,6 +50,8 @@ class Frame(NamedTuple):
 def _magnitude(a) -> float:
     """``max |a|``, from two flat reductions (per-column ones are 100x slower on narrow
     arrays)."""
+    if isinstance(a, jax.Array):
+        return float(jax.device_get(_device_magnitude(a)))
     a = np.asarray(a)
     return max(float(a.max()), -float(a.min())) if a.size else 0.0
 
@@ -64,8 +67,10 @@ def framed(X, rows: int, dtype, shift=None, scale=None, extent_of=()):
     ``max |x| + max |shift|``): exact, and it keeps every representable input away from
     overflow and underflow when squared. The programs centre their input themselves.
     """
-    host = np.asarray(X)
     dtype = np.dtype(dtype)
+    if isinstance(X, jax.Array) and X.dtype == dtype:
+        return _framed_on_device(X, rows, shift, scale, extent_of)
+    host = np.asarray(X)
     n, d = host.shape
     narrowing = host.dtype.itemsize > dtype.itemsize
     if shift is None:
@@ -88,6 +93,33 @@ def framed(X, rows: int, dtype, shift=None, scale=None, extent_of=()):
                 chunk = host[start : start + 65536].astype(np.float64)
                 out[start : start + len(chunk)] = (chunk - shift) * scale
     return out, Frame(shift, scale)
+
+
+def _framed_on_device(X: jax.Array, rows: int, shift, scale, extent_of):
+    """:func:`framed` for an array already on its device, in its dtype: the extent is
+    measured there and the rows are moved and padded there (only the extent, a scalar,
+    comes to the host)."""
+    n, d = X.shape
+    shift = np.zeros(d) if shift is None else np.asarray(shift, np.float64)
+    if scale is None:
+        extents = [float(jax.device_get(_device_magnitude(X)))]
+        extents += [_magnitude(a) for a in extent_of]
+        scale = power_of_two_scale(max(extents) + _magnitude(shift))
+    frame = Frame(shift, scale)
+    if rows == n and scale == 1.0 and not shift.any():
+        return X, frame
+    moved = _moved(X, shift.astype(X.dtype), np.asarray(scale, X.dtype), rows=rows)
+    return moved, frame
+
+
+@jax.jit
+def _device_magnitude(X):
+    return jnp.max(jnp.abs(X)) if X.size else jnp.zeros((), X.dtype)
+
+
+@functools.partial(jax.jit, static_argnames="rows")
+def _moved(X, shift, scale, *, rows: int):
+    return jnp.pad((X - shift[None, :]) * scale, ((0, rows - X.shape[0]), (0, 0)))
 
 
 def unframed(a: np.ndarray, frame: Frame, dtype) -> np.ndarray:
@@ -162,8 +194,8 @@ def unit_rows(X, name: str = "X"):
             out[start : start + len(rows)] = scaled
         return out
     norms = jnp.sqrt(jnp.sum(X * X, axis=1, keepdims=True))
-    if is_concrete(norms):
-        _no_zero_rows(np.asarray(norms[:, 0]) > 0, name)
+    if is_concrete(norms) and not bool(jax.device_get(jnp.all(norms > 0))):
+        _no_zero_rows(jax.device_get(norms[:, 0]) > 0, name)  # fetched to name the row
     return X / jnp.where(norms > 0, norms, 1.0)
 
 

@@ -130,20 +130,22 @@ def _all_finite(arr):
 
 
 def check_finite(arr: jax.Array, name: str) -> None:
-    """ValueError naming the first NaN/inf entry of a concrete array."""
+    """ValueError naming the first NaN/inf entry of a concrete array. A ``jax.Array`` is
+    tested where it lives (one reduction on its devices); only a failing one is fetched,
+    to name the entry (rows on other processes: no index)."""
     if not is_concrete(arr):
         return
-    if isinstance(arr, jax.Array) and not arr.is_fully_addressable:
-        # Rows on other processes: test on the devices, and name no index.
-        if not bool(_all_finite(arr)):
+    if isinstance(arr, jax.Array):
+        if bool(jax.device_get(_all_finite(arr))):
+            return
+        if not arr.is_fully_addressable:
             raise ValueError(f"{name} contains NaN or infinity; remove or impute those values")
-        return
-    bad = ~np.isfinite(np.asarray(arr))
+        arr = jax.device_get(arr)
+    bad = ~np.isfinite(arr)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
-        value = np.asarray(arr)[where]
         raise ValueError(
-            f"{name} contains NaN or infinity ({value} at index {where}); "
+            f"{name} contains NaN or infinity ({arr[where]} at index {where}); "
             "remove or impute those values first"
         )
 
