@@ -136,7 +136,9 @@ def check_finite(arr: jax.Array, name: str) -> None:
     if not is_concrete(arr):
         return
     if isinstance(arr, jax.Array):
-        if bool(jax.device_get(_all_finite(arr))):
+        with jax.ensure_compile_time_eval():  # a value now, even inside the caller's trace
+            finite = _all_finite(arr)
+        if bool(jax.device_get(finite)):
             return
         if not arr.is_fully_addressable:
             raise ValueError(f"{name} contains NaN or infinity; remove or impute those values")
