@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from ._runtime import evaluate
+from ._runtime import evaluate, inputs
 from ._runtime import validation as v
 
 __all__ = [
@@ -44,7 +44,9 @@ def _score_doc(fun):
 
 
 def _prepare(X, labels, n_clusters, name: str):
-    X = v.check_data(X)
+    # Sparse rows are made dense: every score compares rows with centres or with each
+    # other, which the dense programs do.
+    X = inputs.check_sparse(X).toarray() if inputs.is_sparse(X) else v.check_data(X)
     n = X.shape[0]
     if v.is_concrete(labels):
         lab = np.asarray(labels)

@@ -141,7 +141,7 @@ def kmeans_plusplus(
       [0, 1]
     """
     key = v.check_key(key)
-    X = v.check_data(X)
+    X = inputs.check_sparse(X) if inputs.is_sparse(X) else v.check_data(X)
     n = X.shape[0]
     k = v.check_k(k, n)
     w = v.check_sample_weight(sample_weight, n, X.dtype)
@@ -334,12 +334,12 @@ def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:
 
 
 def _cast(a, dtype):
-    """``a`` in the computation's dtype: on the host for NumPy (a float64 array asked for
-    float32 is rounded there, without JAX's truncation warning), on its device otherwise;
-    sparse matrices keep their own dtype (their values are cast block by block)."""
-    if inputs.is_sparse(a) or a.dtype == dtype:
-        return a
-    return a.astype(dtype) if isinstance(a, jax.Array) else np.asarray(a, dtype)
+    """``a`` in the computation's dtype where it is a ``jax.Array`` (on its device); host
+    arrays keep their precision until the framing moves them (float64 centred before it
+    is rounded to float32), and sparse matrices their own dtype."""
+    if isinstance(a, jax.Array) and a.dtype != dtype:
+        return a.astype(dtype)
+    return a
 
 
 def _check_same_features(X: jax.Array, other: jax.Array, name: str) -> None:

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .dense import prepare
+from .rows import prepare
 from .tuning import Tuning
 
 
@@ -195,8 +195,9 @@ def random_rows_core(key: jax.Array, data, k: int, *, axis=None):
 
 
 def kmeans_plusplus_program(key, X, w, n, *, k: int, n_local_trials: int, tuning: Tuning):
-    """:func:`kmeans_plusplus_core` on the rows ``X`` ``[size, d]`` of a program (the first
-    ``n`` real, None: all; the rest zero-weight padding), centred and blocked here. ``k``,
+    """:func:`kmeans_plusplus_core` on the rows ``X`` of a program (``[size, d]``, or
+    sparse rows; the first ``n`` real, None: all; the rest zero-weight padding), prepared
+    here. ``k``,
     ``n_local_trials`` and ``tuning`` are static.
 
     Returns:

@@ -20,7 +20,7 @@ import numpy as np
 from .._runtime import evaluate, inputs, run
 from .._runtime import validation as v
 from .._runtime.buckets import tiny
-from .._runtime.framing import unit_rows
+from .._runtime.framing import cast, unit_rows
 from .._runtime.placement import tuning_of
 from ..exceptions import NotFittedError
 
@@ -273,10 +273,10 @@ class KMeansBase:
         return v.check_metric(getattr(self, "metric", "euclidean"))
 
     def _assign(self, X):
-        """``(labels, objective)`` of checked ``X`` against the centres, as NumPy arrays, in
-        the precision of the fit: each row's part of the objective
+        """``(labels, objective)`` of checked ``X`` against the centres, as NumPy arrays,
+        computed in the precision of the fit: each row's part of the objective
         (:meth:`Metric.objective`: the squared Euclidean distance, or for
-        ``metric="cosine"`` the cosine distance ``1 - cos``)."""
+        ``metric="cosine"`` the cosine distance ``1 - cos``), in float64."""
         metric = self._metric()
         with precision_of(self.cluster_centers_.dtype):
             X = unit_rows(X) if metric.unit_rows else X
@@ -294,10 +294,11 @@ class KMeansBase:
         with ``metric="cosine"`` cosine distances ``1 - cos(x, c)``."""
         data = self._validate_X(X)
         metric = self._metric()
-        with precision_of(self.cluster_centers_.dtype):
+        dtype = self.cluster_centers_.dtype
+        with precision_of(dtype):
             data = unit_rows(data) if metric.unit_rows else data
             sq = evaluate.sq_dists(data, self.cluster_centers_, traced=False, host=True)
-        return self._wrap_output(np.asarray(metric.distance(sq)), X)
+        return self._wrap_output(cast(metric.distance(sq), dtype), X)
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fit, then the distances of ``X`` to the centres."""

@@ -128,7 +128,7 @@ class KMeans(KMeansBase):
             else:
                 key = seed_key(self.random_state)
                 spec = specify(data, key=key, init=self.init, n_init=n_init, **common)
-                result = run.fit(spec, verbose=bool(verbose), host=spec.kind != "split")
+                result = run.fit(spec, verbose=bool(verbose), host=True)
             self._set_features(X, spec.problem.X.shape[1])
             self.cluster_centers_ = np.asarray(result.centroids)
             self.labels_ = _to_host(result.labels)
@@ -145,7 +145,7 @@ class KMeans(KMeansBase):
         for _ in range(n_init):
             centres = self.init(data, self.n_clusters, random_state=state)
             spec = specify(data, key=0, init=centres, n_init=1, **common)
-            result = run.fit(spec, verbose=verbose, host=spec.kind != "split")
+            result = run.fit(spec, verbose=verbose, host=True)
             if best is None or float(result.inertia) < float(best[0].inertia):
                 best = (result, spec)
         return best

@@ -20,6 +20,7 @@ from .._io.rows import unit_rows_at as _unit
 from .._runtime import inputs, run
 from .._runtime import validation as v
 from .._runtime.framing import Frame, framed, power_of_two_scale, unframed, unit_rows
+from .._runtime.placement import on_one_device
 from .._runtime.spec import check_settings
 from .base import KMeansBase, kept_on_failure, numpy_random_state, precision_of
 
@@ -131,6 +132,7 @@ class MiniBatchKMeans(KMeansBase):
             return X, int(X.shape[0]), int(X.shape[1])
         if not hasattr(X, "shape") or hasattr(X, "iloc"):
             X = np.asarray(v.check_data(X))
+        X = on_one_device(X)  # rows split over a mesh are read from one device
         v.check_shape(X.shape)
         first = v.check_data(X[:1], "X")  # dtype (complex, non-numeric), the first row
         self._dtype = np.dtype(first.dtype)  # float32 stays float32, the rest float64

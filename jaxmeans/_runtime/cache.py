@@ -30,6 +30,7 @@ import threading
 
 import jax
 import jaxlib
+from jax.sharding import Mesh
 
 ENV = "JAXMEANS_CACHE_DIR"
 MAX_BYTES = 1 << 30
@@ -133,13 +134,15 @@ def _settings() -> tuple:
 def key(name: str, static: dict, args, options: dict | None, device) -> str:
     """The hash naming the executable of program ``name`` for these inputs."""
     avals = [repr(jax.typeof(a)) for a in jax.tree.leaves(args)]
+    devices = _devices(device)
     parts = (
         _library_fingerprint(),
         jax.__version__,
         jaxlib.__version__,
-        device.platform,
-        device.device_kind,
-        getattr(device.client, "platform_version", ""),
+        devices[0].platform,
+        devices[0].device_kind,
+        getattr(devices[0].client, "platform_version", ""),
+        [d.id for d in devices] if isinstance(device, Mesh) else None,
         os.environ.get("XLA_FLAGS", ""),
         _settings(),
         name,
@@ -151,11 +154,18 @@ def key(name: str, static: dict, args, options: dict | None, device) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def _devices(device) -> list:
+    """The devices a program runs on: ``device``, or every device of a mesh."""
+    return list(device.devices.flat) if isinstance(device, Mesh) else [device]
+
+
 def get_compiled(name: str, jitted, args, static: dict, options, *, persist: bool, device):
     """The compiled executable of ``jitted`` for ``args`` (arrays or NumPy arrays, which the
-    executable takes as they are) and ``static`` on ``device``: from memory, from the disk
-    cache, or compiled now (and then stored). Programs with host callbacks (``persist``
-    False) are kept in memory only."""
+    executable takes as they are) and ``static`` on ``device`` (a device, or for a
+    data-parallel program the mesh its arrays are split over): from memory, from the
+    disk cache, or compiled now (and then stored). Programs with host callbacks
+    (``persist`` False) are kept in memory only, and so are programs over a mesh that
+    spans several processes (each process would write the same entry)."""
     leaves, tree = jax.tree.flatten(args)
     memo = (
         name,
@@ -171,11 +181,13 @@ def get_compiled(name: str, jitted, args, static: dict, options, *, persist: boo
     if compiled is not None:
         return compiled
     entry = key(name, static, args, options, device)
-    folder = _current() if persist else None
+    spans_processes = isinstance(device, Mesh) and jax.process_count() > 1
+    folder = _current() if persist and not spans_processes else None
     if folder is not None:
         compiled = _read(folder / entry, device)
     if compiled is None:
-        placed = jax.device_put(args, device)  # compiled for the device the inputs are on
+        # Compiled for the device the inputs are on (arrays split over a mesh already are).
+        placed = args if isinstance(device, Mesh) else jax.device_put(args, device)
         compiled = jitted.lower(*placed, **static).compile(compiler_options=options)
         if folder is not None and loadable(compiled):
             _write(folder, entry, compiled)
@@ -218,7 +230,7 @@ def _read(path: pathlib.Path, device):
         from jax.experimental import serialize_executable
 
         compiled = serialize_executable.deserialize_and_load(
-            payload, in_tree, out_tree, execution_devices=[device]
+            payload, in_tree, out_tree, execution_devices=_devices(device)
         )
     except Exception:  # a damaged or foreign entry: compile again
         return None

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import jax
+from jax.sharding import Mesh
 
-from .._core.tuning import Tuning
+from .._core.tuning import Tuning, tuning_for
 from . import cache
 
 QUICK_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
@@ -62,3 +63,13 @@ def options_for(tuning: Tuning, work: int, k: int) -> dict | None:
     if tuning.quick_compile(work):
         return QUICK_COMPILE
     return FAST_COMPILE if tuning.fast_compile(work, k) else None
+
+
+def on_its_devices(program: Program, X: jax.Array):
+    """``program(X)`` where ``X`` lives: on its device, or over the mesh it is split
+    across (the executable kept like every other)."""
+    devices = X.devices()
+    device = next(iter(devices))
+    mesh = getattr(X.sharding, "mesh", None)
+    where = mesh if len(devices) > 1 and isinstance(mesh, Mesh) else device
+    return program(X, tuning=tuning_for(device.platform), options=None, device=where)

@@ -20,7 +20,7 @@ from .buckets import cluster_bucket, pair_bucket, row_bucket
 from .compile import Program, options_for
 from .framing import cast, framed, padded, place, power_of_two_scale
 from .inputs import blocked, extent, full_columns, is_sparse, sparse_layout
-from .placement import device_of, tuning_of
+from .placement import device_of, on_one_device, tuning_of
 from .validation import float_dtype
 
 ASSIGN = Program(assign_program, ("tuning",))
@@ -80,9 +80,12 @@ def _against(X, Y, rows: int, y_rows: int):
 
 def assign(X, centroids, *, traced: bool, host: bool = False):
     """``(labels [n] int32, sq_dists [n])`` of checked ``X`` (dense or a CSR matrix)
-    against ``centroids`` (``host``: as NumPy arrays)."""
+    against ``centroids``: in the compute dtype, on ``X``'s device; with ``host`` as NumPy
+    arrays, the distances in float64 (a squared distance beyond float32's range, which the
+    compute dtype would hold as infinity, stays finite for the estimators' sums)."""
     if traced:
         return _traced(ASSIGN, X, centroids, None)
+    X = on_one_device(X)
     (n, d), k = X.shape, centroids.shape[0]
     rows, k_rows = row_bucket(n, d), cluster_bucket(k)
     Xp, Cp, scale, dtype = _against(X, centroids, rows, k_rows)
@@ -94,15 +97,17 @@ def assign(X, centroids, *, traced: bool, host: bool = False):
         args = (Xp, Cp, np.int32(n), np.int32(k))
         out = _call(ASSIGN, args, device, work=rows * d * k_rows, k=k_rows)
     labels, sq = _cut(out, [(n,), (n,)])
-    sq = cast(sq.astype(np.float64) / scale / scale, dtype)
-    return (labels, sq) if host else tuple(jax.device_put((labels, sq), device))
+    sq = sq.astype(np.float64) / scale / scale
+    return (labels, sq) if host else tuple(jax.device_put((labels, cast(sq, dtype)), device))
 
 
 def sq_dists(X, Y, *, traced: bool, host: bool = False):
     """``[n, m]`` squared distances between the rows of checked ``X`` (dense or a CSR
-    matrix) and ``Y`` (``host``: as a NumPy array)."""
+    matrix) and ``Y``: in the compute dtype, on ``X``'s device; with ``host`` a float64
+    NumPy array (see :func:`assign`)."""
     if traced:
         return _traced(PAIRWISE, X, Y)
+    X = on_one_device(X)
     (n, d), m = X.shape, Y.shape[0]
     rows, m_rows = row_bucket(n, d), cluster_bucket(m)  # Y: centres, typically
     Xp, Yp, scale, dtype = _against(X, Y, rows, m_rows)
@@ -111,8 +116,8 @@ def sq_dists(X, Y, *, traced: bool, host: bool = False):
         out = _call(SPARSE_PAIRWISE, (Xp, Yp), device, work=Xp.cols.size * m_rows, k=m_rows)
     else:
         out = _call(PAIRWISE, (Xp, Yp, np.int32(m)), device, work=rows * d * m_rows, k=m_rows)
-    sq = cast(_cut((out,), [(n, m)])[0].astype(np.float64) / scale / scale, dtype)
-    return sq if host else jax.device_put(sq, device)
+    sq = _cut((out,), [(n, m)])[0].astype(np.float64) / scale / scale
+    return sq if host else jax.device_put(cast(sq, dtype), device)
 
 
 def score(name: str, X, labels, n_clusters: int, *, traced: bool) -> jax.Array:
@@ -121,6 +126,7 @@ def score(name: str, X, labels, n_clusters: int, *, traced: bool) -> jax.Array:
     program = SCORES[name]
     if traced:
         return _traced(program, X, labels, n_clusters=n_clusters)
+    X = on_one_device(X)
     n, d = X.shape
     rows = pair_bucket(n) if name == "silhouette_score" else row_bucket(n, d)
     k = cluster_bucket(n_clusters)
@@ -133,6 +139,7 @@ def silhouette_per_k(X, labels, n_clusters: int, *, traced: bool) -> jax.Array:
     """``[m]`` silhouettes of checked ``X`` for each row of ``labels`` ``[m, n]``."""
     if traced:
         return _traced(_SILHOUETTES, X, labels, n_clusters=n_clusters)
+    X = on_one_device(X)
     n, d = X.shape
     rows, k = pair_bucket(n), cluster_bucket(n_clusters)
     labels = padded(np.asarray(labels, np.int32).T, rows).T

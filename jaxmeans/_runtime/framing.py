@@ -16,9 +16,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.extent import magnitude as magnitude_program
 from .._core.types import Problem
-from .inputs import blocked, extent, full_columns, sparse_layout
+from .compile import Program, on_its_devices
+from .inputs import blocked, extent, full_columns, is_sparse, sparse_layout
 from .validation import is_concrete
+
+MAGNITUDE = Program(magnitude_program, ("tuning",))
 
 
 def padded(a, rows: int, dtype=None) -> np.ndarray:
@@ -47,11 +51,11 @@ class Frame(NamedTuple):
     scale: float  # a power of two
 
 
-def _magnitude(a) -> float:
+def magnitude(a) -> float:
     """``max |a|``, from two flat reductions (per-column ones are 100x slower on narrow
     arrays)."""
     if isinstance(a, jax.Array):
-        return float(jax.device_get(_device_magnitude(a)))
+        return float(jax.device_get(on_its_devices(MAGNITUDE, a)))
     a = np.asarray(a)
     return max(float(a.max()), -float(a.min())) if a.size else 0.0
 
@@ -77,10 +81,11 @@ def framed(X, rows: int, dtype, shift=None, scale=None, extent_of=()):
         shift = (np.ones(n) @ host) / n if narrowing else np.zeros(d)
     shift = np.asarray(shift, np.float64)
     if scale is None:
-        extent = max(_magnitude(a) for a in (host, *extent_of)) + _magnitude(shift)
+        extent = max(magnitude(a) for a in (host, *extent_of)) + magnitude(shift)
         scale = power_of_two_scale(extent)
     out = np.zeros((rows, d), dtype)
-    if not narrowing and 2.0**-126 <= scale <= 2.0**126:
+    exact_shift = not shift.any() or np.array_equal(shift.astype(dtype), shift)
+    if not narrowing and exact_shift and 2.0**-126 <= scale <= 2.0**126:
         if shift.any():
             np.subtract(host, shift.astype(dtype), out=out[:n])
         else:
@@ -102,19 +107,14 @@ def _framed_on_device(X: jax.Array, rows: int, shift, scale, extent_of):
     n, d = X.shape
     shift = np.zeros(d) if shift is None else np.asarray(shift, np.float64)
     if scale is None:
-        extents = [float(jax.device_get(_device_magnitude(X)))]
-        extents += [_magnitude(a) for a in extent_of]
-        scale = power_of_two_scale(max(extents) + _magnitude(shift))
+        extents = [magnitude(X)]
+        extents += [magnitude(a) for a in extent_of]
+        scale = power_of_two_scale(max(extents) + magnitude(shift))
     frame = Frame(shift, scale)
     if rows == n and scale == 1.0 and not shift.any():
         return X, frame
     moved = _moved(X, shift.astype(X.dtype), np.asarray(scale, X.dtype), rows=rows)
     return moved, frame
-
-
-@jax.jit
-def _device_magnitude(X):
-    return jnp.max(jnp.abs(X)) if X.size else jnp.zeros((), X.dtype)
 
 
 @functools.partial(jax.jit, static_argnames="rows")
@@ -167,8 +167,8 @@ def unit_rows(X, name: str = "X"):
     """The rows of ``X`` scaled to unit L2 norm (cosine k-means), in ``X``'s own kind of
     array and dtype; a concrete row of zero norm is a ValueError naming its index. NumPy
     input is normalised in its own precision after dividing each row by its largest
-    magnitude (no overflow, no underflow); traced
-    input with ``jnp`` (a zero row stays zero there: it cannot be reported inside a trace).
+    magnitude (no overflow, no underflow); a ``jax.Array`` alike, on its device, and
+    traced input too (there a zero row cannot be reported: it stays zero).
     """
     if hasattr(X, "tocsr"):  # scipy.sparse: scale the stored values, keep it sparse
         csr = X.tocsr()
@@ -193,10 +193,13 @@ def unit_rows(X, name: str = "X"):
             scaled /= np.sqrt(np.einsum("ij,ij->i", scaled, scaled))[:, None]
             out[start : start + len(rows)] = scaled
         return out
-    norms = jnp.sqrt(jnp.sum(X * X, axis=1, keepdims=True))
-    if is_concrete(norms) and not bool(jax.device_get(jnp.all(norms > 0))):
-        _no_zero_rows(jax.device_get(norms[:, 0]) > 0, name)  # fetched to name the row
-    return X / jnp.where(norms > 0, norms, 1.0)
+    # As for NumPy: each row divided by its largest magnitude first (squares in range).
+    big = jnp.max(jnp.abs(X), axis=1, keepdims=True)
+    if is_concrete(big) and not bool(jax.device_get(jnp.all(big > 0))):
+        _no_zero_rows(jax.device_get(big[:, 0]) > 0, name)  # fetched to name the row
+    scaled = X / jnp.where(big > 0, big, 1.0)
+    norms = jnp.sqrt(jnp.sum(scaled * scaled, axis=1, keepdims=True))
+    return scaled / jnp.where(norms > 0, norms, 1.0)
 
 
 def _no_zero_rows(nonzero: np.ndarray, name: str, offset: int = 0) -> None:
@@ -208,40 +211,49 @@ def _no_zero_rows(nonzero: np.ndarray, name: str, offset: int = 0) -> None:
         )
 
 
-def frame_problem(spec) -> tuple[Problem, Frame, float]:
-    """The spec's problem as its program takes it: the rows moved into the program's frame
-    (``(x - shift) * scale``: centred in float64 where the input has more precision than
-    the computation, sparse rows shifted only in the columns every row stores, and scaled
-    by a power of two so that no squared distance overflows or underflows), padded to the
-    spec's shapes, the weights scaled likewise, and put where the program runs. Returns
-    ``(problem, frame, weight_scale)``."""
-    p, plan, dtype = spec.problem, spec.plan, spec.dtype
-    n, d = p.X.shape
-    unit = plan.metric.unit_rows  # unit rows are never shifted: directions would change
-    if spec.kind == "sparse":
-        csr = p.X
+def frame_rows(X, w, *, rows: int, k_rows: int, dtype, unit: bool = False):
+    """Rows ``X`` (dense or a CSR matrix) and weights ``w`` as a program takes them, moved
+    into its frame (``(x - shift) * scale``: centred in float64 where the input has more
+    precision than the computation, sparse rows shifted only in the columns every row
+    stores, none of it for unit rows; scaled by a power of two so that no squared distance
+    overflows or underflows) and padded: dense rows to ``rows``, sparse rows laid out in
+    blocks for ``k_rows`` centroid rows. Weights scaled by a power of two into range.
+
+    Returns ``(X, w, frame, weight_scale)``.
+    """
+    n, d = X.shape
+    if is_sparse(X):
         shift = np.zeros(d)
         if not unit:
-            means = np.bincount(csr.indices, weights=csr.data, minlength=d) / n
-            shift = np.where(full_columns(csr), means, 0.0)
-        frame = Frame(shift, power_of_two_scale(extent(csr, shift)))
-        layout = sparse_layout(csr, plan.k)
-        X, n_rows = blocked(csr, layout, dtype, frame.shift, frame.scale), layout.n_pad
+            means = np.bincount(X.indices, weights=X.data, minlength=d) / n
+            shift = np.where(full_columns(X), means, 0.0)
+        frame = Frame(shift, power_of_two_scale(extent(X, shift)))
+        layout = sparse_layout(X, k_rows)
+        X, rows = blocked(X, layout, dtype, frame.shift, frame.scale), layout.n_pad
     else:
-        X, frame = framed(p.X, spec.rows, dtype, shift=np.zeros(d) if unit else None)
-        n_rows = spec.rows
-    w_scale = weights_scale(p.w)
+        X, frame = framed(X, rows, dtype, shift=np.zeros(d) if unit else None)
+    w_scale = weights_scale(w)
+    return X, padded(np.asarray(w, np.float64) * w_scale, rows, dtype), frame, w_scale
+
+
+def frame_problem(spec) -> tuple[Problem, Frame, float]:
+    """The spec's problem as its program takes it (:func:`frame_rows`; the init moved
+    alike), put where the program runs. Returns ``(problem, frame, weight_scale)``."""
+    p, plan, dtype = spec.problem, spec.plan, spec.dtype
+    X, w, frame, w_scale = frame_rows(
+        p.X, p.w, rows=spec.rows, k_rows=plan.k, dtype=dtype, unit=plan.metric.unit_rows
+    )
     init = None
     if p.init is not None:
         init, _ = framed(p.init, plan.k, dtype, shift=frame.shift, scale=frame.scale)
     problem = Problem(
         X=X,
-        w=padded(np.asarray(p.w, np.float64) * w_scale, n_rows, dtype),
+        w=w,
         init=init,
         key=p.key,
         tol=np.asarray(p.tol, dtype),
         max_iter=np.int32(p.max_iter),
-        n=np.int32(n),
+        n=np.int32(spec.n),
         k=None if spec.ks is not None else np.int32(spec.k),
     )
     return place(problem, spec.device), frame, w_scale

@@ -46,6 +46,22 @@ def device_of(X) -> jax.Device:
     return jax.devices(default)[0] if isinstance(default, str) else jax.devices()[0]
 
 
+def on_one_device(X):
+    """``X``, or when it is a ``jax.Array`` split over several devices, the same rows
+    gathered onto the first device of :func:`device_of` (device to device): programs that
+    are not data-parallel (evaluations against centres, scores, seedings) run on one
+    device."""
+    if not (isinstance(X, jax.Array) and is_concrete(X) and len(X.devices()) > 1):
+        return X
+    mesh = getattr(X.sharding, "mesh", None)
+    if mesh is None:
+        return jax.device_put(X, device_of(X))
+    # Replicated over the mesh, then one device's copy: an array moved straight onto one
+    # device would keep the mesh's axes in its type (JAX 0.10), which a one-device program
+    # rejects.
+    return jax.device_put(X, NamedSharding(mesh, P())).addressable_data(0)
+
+
 def row_axis(X) -> tuple[Mesh, str | tuple[str, ...]] | None:
     """``(mesh, axis)`` when ``X`` is a ``jax.Array`` split by rows over ``axis`` of a mesh
     with more than one device along it and not split by columns; else None."""

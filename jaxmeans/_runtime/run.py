@@ -28,8 +28,19 @@ from . import threads
 from . import validation as v
 from .buckets import row_bucket
 from .compile import Program, options_for
-from .framing import cast, cut, frame_problem, framed, padded, place, unframed, weights_scale
-from .placement import device_of, tuning_of, unsplit_labels
+from .framing import (
+    cast,
+    cut,
+    frame_problem,
+    frame_rows,
+    magnitude,
+    place,
+    power_of_two_scale,
+    unframed,
+    weights_scale,
+)
+from .inputs import is_sparse
+from .placement import device_of, on_one_device, tuning_of, unsplit_labels
 from .progress import showing
 from .spec import Spec
 
@@ -38,31 +49,50 @@ SWEEP = Program(sweep_program, SWEEP_STATIC, callbacks=("progress",))
 SET = Program(set_program, ("ks", "plan", "tuning"))
 SEEDS = Program(kmeans_plusplus_program, SEEDING_STATIC)
 MINIBATCH = Program(minibatch_program, MINIBATCH_STATIC)
-_FIT_SHARDED = jax.jit(fit_sharded_program, static_argnames=SHARDED_STATIC)
-_SWEEP_SHARDED = jax.jit(sweep_sharded_program, static_argnames=SHARDED_STATIC)
+FIT_SHARDED = Program(fit_sharded_program, SHARDED_STATIC)
+SWEEP_SHARDED = Program(sweep_sharded_program, SHARDED_STATIC)
 
 KNEE_MIN_DISTANCE = 0.05
 
 
 def _sharded(program, spec: Spec, *args):
-    """``program`` on the spec's rows, split over its mesh."""
-    return program(
-        spec.problem._replace(X=spec.split.X, w=spec.split.w),
+    """``program`` on the spec's rows, split over its mesh, scaled there by a power of two
+    into the range where squares neither overflow nor underflow (the program centres the
+    rows itself); ``(output, scale, weight_scale)``."""
+    split, p = spec.split, spec.problem
+    scale, w_scale = power_of_two_scale(magnitude(split.X)), weights_scale(p.w)
+    X = split.X if scale == 1.0 else split.X * np.asarray(scale, split.X.dtype)
+    w = split.w if w_scale == 1.0 else split.w * np.asarray(w_scale, split.w.dtype)
+    init = p.init if p.init is None or scale == 1.0 else p.init * np.asarray(scale, p.init.dtype)
+    out = program(
+        p._replace(X=X, w=w, init=init),
         *args,
         plan=spec.plan,
         tuning=spec.tuning,
-        mesh=spec.split.mesh,
-        axis=spec.split.axis,
+        mesh=split.mesh,
+        axis=split.axis,
         n=spec.n,
+        options=None,
+        device=split.mesh,
     )
+    return out, scale, w_scale
 
 
 def fit(spec: Spec, *, verbose: bool = False, host: bool = False) -> KMeansResult:
-    """The best of ``n_init`` runs of k-means as the spec says (one program call);
-    ``host``: its arrays as NumPy arrays."""
+    """The best of ``n_init`` runs of k-means as the spec says (one program call).
+    ``host``: the inertia a float64 NumPy scalar (an estimator's ``inertia_``, finite
+    beyond the compute dtype's range), and the other arrays of a fit on one device NumPy
+    arrays too (rows split over a mesh keep their labels split)."""
     if spec.kind == "split":
-        result = _sharded(_FIT_SHARDED, spec)
-        return result._replace(labels=unsplit_labels(result.labels, spec.split, spec.n))
+        result, scale, w_scale = _sharded(FIT_SHARDED, spec)
+        labels = unsplit_labels(result.labels, spec.split, spec.n)
+        if scale == 1.0 and w_scale == 1.0:
+            return result._replace(labels=labels)
+        # The inertia out of the frame in float64 (the replicated value is on every
+        # process); beyond the compute dtype it is infinite there, not for the estimator.
+        inertia = float(result.inertia.addressable_data(0)) / scale / scale / w_scale
+        inertia = np.float64(inertia) if host else jnp.asarray(cast(inertia, spec.dtype))
+        return result._replace(centroids=result.centroids / scale, labels=labels, inertia=inertia)
     if spec.kind == "traced":
         return FIT(spec.problem, plan=spec.plan, tuning=spec.tuning, options=None, device=None,
                    verbose=verbose)  # fmt: skip
@@ -96,11 +126,19 @@ def fit(spec: Spec, *, verbose: bool = False, host: bool = False) -> KMeansResul
 def sweep(spec: Spec, *, progress: bool = False) -> ElbowResult:
     """Every k of the spec's ``ks``, and the knee of the curve: one program call, or one
     per part of the ks (:attr:`Spec.parts`) from a thread per core."""
-    ks = jnp.asarray(spec.ks)
     if spec.kind == "split":
-        out = SweepOutput(ks, *_sharded(_SWEEP_SHARDED, spec, ks))
-        return _elbow(out, knee_index(out.ks, out.inertia, KNEE_MIN_DISTANCE))
+        out, scale, w_scale = _sharded(SWEEP_SHARDED, spec, spec.ks)
+        out = SweepOutput(jax.device_put(spec.ks), *out)
+        # In the frame (no overflow), on the host (the replicated inertia, fetched here).
+        framed_inertia = np.asarray(out.inertia.addressable_data(0), np.float64)
+        knee = knee_index(spec.ks, framed_inertia, KNEE_MIN_DISTANCE, np)
+        if scale != 1.0 or w_scale != 1.0:
+            out = out._replace(
+                centroids=out.centroids / scale, inertia=out.inertia / scale / scale / w_scale
+            )
+        return _elbow(out, knee)
     if spec.kind == "traced":
+        ks = jnp.asarray(spec.ks)
         out = SweepOutput(ks, *_call_sweep(spec, spec.problem, ks, progress))
         return _elbow(out, knee_index(out.ks, out.inertia, KNEE_MIN_DISTANCE))
     problem, frame, w_scale = frame_problem(spec)
@@ -124,7 +162,7 @@ def sweep(spec: Spec, *, progress: bool = False) -> ElbowResult:
     knee = knee_index(out.ks, np.asarray(out.inertia, np.float64), KNEE_MIN_DISTANCE, np)
     out = out._replace(
         centroids=unframed(out.centroids, frame, spec.dtype),
-        inertia=cast(out.inertia / frame.scale / frame.scale / w_scale, spec.dtype),
+        inertia=cast(np.asarray(out.inertia, np.float64) / frame.scale**2 / w_scale, spec.dtype),
     )
     return jax.device_put(_elbow(out, knee), spec.device)
 
@@ -144,7 +182,10 @@ def _call_sweep(spec: Spec, problem, ks, progress: bool):
 
 
 def _elbow(out: SweepOutput, knee) -> ElbowResult:
-    return ElbowResult(*out, knee=jnp.asarray(knee, jnp.int32) if isinstance(knee, int) else knee)
+    """The result, its knee an int32 array (traced, or put on a device from the host)."""
+    if not isinstance(knee, jax.Array):
+        knee = jax.device_put(np.int32(knee))
+    return ElbowResult(*out, knee=knee)
 
 
 def _merged(ks: np.ndarray, parts: list, outs: list) -> SweepOutput:
@@ -231,16 +272,17 @@ def seeds(key, X, w, k: int, n_local_trials: int | None = None):
     if v.any_traced(key, X, w):
         index = SEEDS(key, X, w, None, tuning=tuning_of(X), options=None, device=None, **static)
         return X[index], index
+    X = on_one_device(X)
     (n, d), dtype = X.shape, v.float_dtype(X.dtype)
     rows = row_bucket(n, d)
-    Xp, _ = framed(X, rows, dtype)
-    wp = padded(np.asarray(w, np.float64) * weights_scale(w), rows, dtype)
+    Xp, wp, _, _ = frame_rows(X, w, rows=rows, k_rows=k, dtype=dtype)
     device = device_of(X)
     tuning = tuning_for(device.platform)
     args = place((key, Xp, wp, np.int32(n)), device)
     options = options_for(tuning, rows * d * k, k)
     index = np.asarray(SEEDS(*args, tuning=tuning, options=options, device=device, **static))
-    return jax.device_put((X[index], index), device)
+    centres = X[index].toarray() if is_sparse(X) else X[index]
+    return jax.device_put((centres, index), device)
 
 
 def minibatch_step(centres, counts, rows, w, *, metric, precision: str):

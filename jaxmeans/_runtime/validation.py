@@ -15,9 +15,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.extent import all_finite
 from .._core.geometry import METRICS, Metric
 from .._core.tuning import PRECISIONS
 from ..exceptions import ConvergenceWarning
+from .compile import Program, on_its_devices
+
+ALL_FINITE = Program(all_finite, ("tuning",))
 
 try:  # the public home of Tracer has moved between JAX releases
     from jax.core import Tracer
@@ -124,11 +128,6 @@ def as_array(x, name: str) -> np.ndarray | jax.Array:
     return np.asarray(arr, dtype=host)
 
 
-@jax.jit
-def _all_finite(arr):
-    return jnp.all(jnp.isfinite(arr))
-
-
 def check_finite(arr: jax.Array, name: str) -> None:
     """ValueError naming the first NaN/inf entry of a concrete array. A ``jax.Array`` is
     tested where it lives (one reduction on its devices); only a failing one is fetched,
@@ -137,7 +136,7 @@ def check_finite(arr: jax.Array, name: str) -> None:
         return
     if isinstance(arr, jax.Array):
         with jax.ensure_compile_time_eval():  # a value now, even inside the caller's trace
-            finite = _all_finite(arr)
+            finite = on_its_devices(ALL_FINITE, arr)
         if bool(jax.device_get(finite)):
             return
         if not arr.is_fully_addressable:

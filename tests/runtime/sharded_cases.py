@@ -17,7 +17,7 @@ from jax.sharding import PartitionSpec as P
 
 import jaxmeans
 from jaxmeans._core.types import Problem
-from jaxmeans._runtime.run import _FIT_SHARDED
+from jaxmeans._runtime.run import FIT_SHARDED
 from jaxmeans._runtime.spec import specify
 
 
@@ -124,7 +124,7 @@ def test_only_cluster_sums_cross_devices_per_iteration(mesh):
     assert spec.kind == "split" and spec.plan.carry_sums  # as the spec decides for X
     static = dict(plan=spec.plan, tuning=spec.tuning, mesh=mesh, axis="data", n=n)
     problem = Problem(X, w, init, jax.random.key(0), jnp.float32(1e-4), 300, None, None)
-    lowered = _FIT_SHARDED.lower(problem, **static)
+    lowered = FIT_SHARDED.jitted.lower(problem, **static)
     hlo = lowered.compile().as_text()
     reduces = _collectives(hlo, "all-reduce")
     # Per iteration: the sums and weights (one combined all-reduce), and two flags (a label

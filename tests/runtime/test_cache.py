@@ -173,3 +173,94 @@ def test_the_folder_size_is_bounded_oldest_first(tmp_path):
     assert len(_entries(tmp_path)) == 10
     cache._prune(tmp_path, 900)
     assert [p.name for p in _entries(tmp_path)] == [f"entry{i}" for i in range(4, 10)]
+
+
+# Every kind of program the library runs, once each: single fits (dense, sparse, cosine,
+# the bounded loop, restarts), sweeps (dense, sparse), the gap statistic's sets (uniform
+# and principal-component boxes), seedings, mini-batch steps, evaluations (dense and
+# sparse), scores; and with SHARDED, the data-parallel fit and sweep.
+EVERY_PROGRAM = """
+import json, sys, warnings, jax
+compiles = []
+def seen(name, seconds, **kwargs):
+    if name == "/jax/core/compile/backend_compile_duration":
+        compiles.append(seconds)
+jax.monitoring.register_event_duration_secs_listener(seen)
+import numpy as np, scipy.sparse as sp, jaxmeans
+warnings.simplefilter("ignore")
+rng = np.random.default_rng(0)
+X = np.concatenate([c + rng.normal(size=(80, 3)) for c in 20 * np.eye(3)]).astype(np.float32)
+S = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+W = rng.normal(size=(3000, 16)).astype(np.float32)
+out = {
+    "fit": jaxmeans.kmeans(X, 3, key=0).inertia,
+    "fit_restarts": jaxmeans.kmeans(X, 3, key=0, n_init=3).inertia,
+    "fit_cosine": jaxmeans.kmeans(X, 3, key=0, metric="cosine").inertia,
+    "fit_sparse": jaxmeans.kmeans(S, 3, key=0).inertia,
+    "fit_bounded": jaxmeans.kmeans(W, 80, key=0).inertia,
+    "sweep": jaxmeans.elbow(X, range(1, 5), key=0, scores=True).silhouette,
+    "sweep_sparse": jaxmeans.elbow(S, range(1, 5), key=0).inertia,
+    "gap": jaxmeans.gap_statistic(X, range(1, 5), n_refs=3, key=0).gap,
+    "gap_pca": jaxmeans.gap_statistic(X, range(1, 5), n_refs=3, key=0, reference="pca").gap,
+    "seeds": jaxmeans.kmeans_plusplus(0, X, 3)[1],
+    "assign": jaxmeans.assign(X, X[:3])[1],
+    "assign_sparse": jaxmeans.assign(S, X[:3])[1],
+    "pairwise": jaxmeans.pairwise_sq_dists(X, X[:3]),
+    "pairwise_sparse": jaxmeans.pairwise_sq_dists(S, X[:3]),
+    "scores": [getattr(jaxmeans.metrics, f)(X, np.arange(240) // 80) for f in
+               ("silhouette_score", "calinski_harabasz_score", "davies_bouldin_score")],
+    "minibatch": jaxmeans.MiniBatchKMeans(3, batch_size=64, random_state=0).fit(X).inertia_,
+    "estimator": jaxmeans.KMeans(3, random_state=0).fit(X).predict(X),
+}
+if "--sharded" in sys.argv:
+    from jax.sharding import NamedSharding, PartitionSpec as P
+    mesh = jax.make_mesh((8,), ("data",))
+    Xs = jax.device_put(X, NamedSharding(mesh, P("data", None)))
+    out = {"fit": jaxmeans.kmeans(Xs, 3, key=0).inertia,
+           "sweep": jaxmeans.elbow(Xs, range(1, 5), key=0).inertia}
+values = {k: np.asarray(jax.device_get(v), np.float64).tolist() for k, v in out.items()}
+print(json.dumps({"compiles": len(compiles), "values": values}))
+"""
+
+
+def _every_program(tmp_path, folder, sharded=False):
+    env = _env(tmp_path, folder)
+    if sharded:
+        env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
+    argv = [sys.executable, "-c", EVERY_PROGRAM] + (["--sharded"] if sharded else [])
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]  # a program that crashed on load: -11
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sharded", [False, True], ids=["one device", "rows over a mesh"])
+def test_every_kind_of_program_loads_in_a_fresh_process(tmp_path, sharded):
+    folder = tmp_path / "cache"
+    first = _every_program(tmp_path, folder, sharded)
+    second = _every_program(tmp_path, folder, sharded)
+    assert first["compiles"] > 0
+    # Nothing compiled: every program came from the disk (the pca gap's box, which needs
+    # LAPACK, is computed on the host, so no stored program holds a LAPACK call).
+    assert second["compiles"] == 0
+    assert second["values"] == first["values"]  # (compared here: the output stays short)
+
+
+def test_a_program_holding_a_lapack_call_is_not_stored(tmp_path, monkeypatch):
+    # A fresh process that had not yet registered jaxlib's LAPACK kernels crashed when it
+    # loaded such an executable; those are compiled once per process instead.
+    before = jaxmeans.cache_dir()
+    jaxmeans.set_cache_dir(tmp_path)
+    try:
+        eigh = jax.jit(lambda a: jax.numpy.linalg.eigh(a)[1])
+        plain = jax.jit(lambda a: a * 2.0)
+        A = jax.numpy.eye(3)
+        device = jax.devices()[0]
+        for name, jitted in (("eigh", eigh), ("plain", plain)):
+            compiled = cache.get_compiled(
+                f"test.{name}", jitted, (A,), {}, None, persist=True, device=device
+            )
+            assert cache.loadable(compiled) is (name == "plain")
+        assert len(_entries(tmp_path)) == 1  # the plain program only
+    finally:
+        jaxmeans.set_cache_dir(before)

@@ -24,7 +24,10 @@ class Cosine(Metric):
     unit_rows = True
 
     def rows(self, X: jax.Array) -> jax.Array:
-        """Rows scaled to unit length (a zero row stays zero)."""
+        """Rows scaled to unit length, each divided by its largest magnitude first so
+        that its squares neither overflow nor underflow (a zero row stays zero)."""
+        big = jnp.max(jnp.abs(X), axis=-1, keepdims=True)
+        X = X / jnp.where(big > 0, big, 1.0)
         norm = jnp.sqrt(jnp.sum(X * X, axis=-1, keepdims=True))
         return X / jnp.where(norm > 0, norm, 1.0)
 
