@@ -141,7 +141,7 @@ def kmeans_plusplus(
       [0, 1]
     """
     key = v.check_key(key)
-    X = inputs.check_sparse(X) if inputs.is_sparse(X) else v.check_data(X)
+    X = inputs.check_rows(X)
     n = X.shape[0]
     k = v.check_k(k, n)
     w = v.check_sample_weight(sample_weight, n, X.dtype)
@@ -294,7 +294,7 @@ def assign(
       >>> labels.tolist(), sq.tolist()
       ([0, 0, 1], [1.0, 9.0, 1.0])
     """
-    X = inputs.check_sparse(X) if inputs.is_sparse(X) else v.check_data(X)
+    X = inputs.check_rows(X)
     centroids = v.check_data(centroids, "centroids")
     _check_same_features(X, centroids, "centroids")
     dtype = v.float_dtype(np.result_type(X.dtype, centroids.dtype))
@@ -325,7 +325,7 @@ def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:
       >>> jaxmeans.pairwise_sq_dists(jnp.array([[0.0, 0.0]]), jnp.array([[3.0, 4.0], [0.0, 1.0]]))
       Array([[25.,  1.]], dtype=float32)
     """
-    X = inputs.check_sparse(X) if inputs.is_sparse(X) else v.check_data(X)
+    X = inputs.check_rows(X)
     Y = v.check_data(Y, "Y")
     _check_same_features(X, Y, "Y")
     dtype = v.float_dtype(np.result_type(X.dtype, Y.dtype))

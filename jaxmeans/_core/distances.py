@@ -1,7 +1,7 @@
 """Squared Euclidean distances and nearest-centroid assignment in row blocks.
 
 Pure JAX: every function here takes arrays, static sizes and a static
-:class:`~jaxmeans._tuning.Tuning`, and returns arrays.
+:class:`~jaxmeans._core.tuning.Tuning`, and returns arrays.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def nearest_in_block(
     elementwise operation across rows of points, which XLA:CPU vectorises. Small k takes
     one (value, index) reduction; larger k one such reduction per chunk of
     ``tuning.chunk_k`` centroids and a running minimum over the chunks (see
-    :attr:`~jaxmeans._tuning.Tuning.variadic_max_k`).
+    :attr:`~jaxmeans._core.tuning.Tuning.variadic_max_k`).
     """
     k = centroids.shape[0]
     if tuning.fused_assign:

@@ -33,7 +33,7 @@ def k_best_rule(ks, gap, gap_se, xp=jnp) -> jax.Array:
     for host arrays).
 
     Example:
-      >>> from jaxmeans._gap import k_best_rule
+      >>> from jaxmeans._core.gap import k_best_rule
       >>> int(k_best_rule([1, 2, 3, 4], [0.1, 0.5, 0.9, 0.85], [0.05, 0.05, 0.05, 0.05]))
       3
     """

@@ -120,7 +120,7 @@ def update_carried(
     The update takes sums afresh from ``labels`` (one scatter of every row) where the fit
     stops (no label ``changed``, a shift ``<= tol_abs``, or the ``last`` step it may take),
     where a cluster is empty (then relocated) and once the carried sums are stale
-    (:func:`jaxmeans._sums.stale`). Whether it stops is judged from the carried sums'
+    (:func:`jaxmeans._core.sums.stale`). Whether it stops is judged from the carried sums'
     means; the update itself, its relocation included, runs once, on the sums taken.
 
     Returns:

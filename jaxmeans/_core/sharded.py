@@ -1,7 +1,7 @@
 """Data-parallel k-means: rows sharded over one axis of a device mesh, centroids replicated.
 
-Pure JAX. Each device runs the restarts and the Lloyd loop of :mod:`jaxmeans._fit` and
-:mod:`jaxmeans._lloyd` (``axis=``) on its own rows inside ``shard_map``; per iteration only
+Pure JAX. Each device runs the restarts and the Lloyd loop of :mod:`jaxmeans._core.fit` and
+:mod:`jaxmeans._core.lloyd` (``axis=``) on its own rows inside ``shard_map``; per iteration only
 the per-cluster sums ``[k, d]``, the weights ``[k]`` and the "labels changed" flag cross
 devices (``psum``). Seeding and empty-cluster
 relocation exchange ``O(devices x k x d)`` values (``all_gather``) per centre or per
@@ -66,7 +66,7 @@ def _specs(axis) -> Problem:
 def fit_sharded_program(
     problem: Problem, *, plan: Plan, tuning: Tuning, mesh: Mesh, axis, n: int
 ) -> KMeansResult:
-    """:func:`jaxmeans._fit.fit_program` with ``X`` ``[n_pad, d]`` and ``w`` split by rows
+    """:func:`jaxmeans._core.fit.fit_program` with ``X`` ``[n_pad, d]`` and ``w`` split by rows
     over mesh axis ``axis`` (static, as are ``mesh`` and the real row count ``n``).
 
     Returns a :class:`KMeansResult` whose labels ``[n_pad]`` are split like ``X``; the
@@ -92,7 +92,7 @@ def fit_sharded_program(
 def sweep_sharded_program(
     problem: Problem, ks: jax.Array, *, plan: Plan, tuning: Tuning, mesh: Mesh, axis, n: int
 ):
-    """:func:`jaxmeans._sweep.sweep_program` for ``X`` split by rows over ``axis``: one fit
+    """:func:`jaxmeans._core.sweep.sweep_program` for ``X`` split by rows over ``axis``: one fit
     per k, one after another, each data-parallel; entry ``i`` is the sharded
     ``kmeans(X, ks[i], key=key)``.
 

@@ -34,7 +34,7 @@ class Carried(NamedTuple):
     16,384 rows took about 10 us, of all of them about 80 us). The rounding of those
     scatters adds up over the iterations, so a fit takes the sums afresh once as many
     rows have moved as the data holds (:func:`stale`,
-    :func:`jaxmeans._lloyd.update_carried`): at most one extra scatter of every row per
+    :func:`jaxmeans._core.lloyd.update_carried`): at most one extra scatter of every row per
     that many moved. After 300 iterations moving 1-30% of the rows each, the largest
     error of a sum was 0.7-1.5x that of a fresh sum (Kahan's compensation on top of this
     gave no better, and without fresh sums the error grew to 2.5-7.6x).

@@ -40,7 +40,7 @@ def starts(data, init, keys, plan: Plan, tuning: Tuning, axis=None):
     stopping at the largest k it serves (rows past it are zeros, never used).
     Random and array starts are shared by every k outright (one group). The seedings run
     side by side or one after another as the tuning says
-    (:attr:`~jaxmeans._tuning.Tuning.sequential_seedings`); with ``axis`` (inside
+    (:attr:`~jaxmeans._core.tuning.Tuning.sequential_seedings`); with ``axis`` (inside
     ``shard_map``) they are drawn over every device's rows, one after another.
     """
     k_max = plan.k

@@ -48,11 +48,11 @@ class Tuning:
         plain, fully parallel pass.
       quick_compile_max_work: programs with ``n * d * k`` up to this (iris-sized, in the
         tiny row bucket) compile with LLVM's optimisation off,
-        :data:`jaxmeans._compile.QUICK_COMPILE`: 0.3 s instead of 0.7-1.2 s, and run in
+        :data:`jaxmeans._runtime.compile.QUICK_COMPILE`: 0.3 s instead of 0.7-1.2 s, and run in
         about a millisecond; larger ones run 10-15x slower that way. -1: never.
       fast_compile_max_work, fast_compile_max_k: programs with ``n * d * k`` (of their
         padded shapes, summed over side-by-side fits) and ``k`` up to these compile with
-        :data:`jaxmeans._compile.FAST_COMPILE`: on XLA:CPU 0.7-1.0 s instead of 1.2-2.5 s,
+        :data:`jaxmeans._runtime.compile.FAST_COMPILE`: on XLA:CPU 0.7-1.0 s instead of 1.2-2.5 s,
         and as fast to run up to about 2**22 at k = 8 (1.2-1.3x the time at 2**23-2**24;
         2-5x at k = 16-32). -1: never.
       sequential_restarts_max_work: restarts of programs whose single fit has
@@ -67,16 +67,16 @@ class Tuning:
       split_sweep_min_entries, split_sweep_max_entries: an elbow sweep whose distance
         blocks hold this many entries over all its fits side by side (``n * k * slots``,
         padded) runs its ks in one part per core, each part one call of the same program
-        from a thread of its own (:func:`jaxmeans._run.split_ks`). On 2 cores, ks 1..10,
+        from a thread of its own (:func:`jaxmeans._runtime.spec.split_ks`). On 2 cores, ks 1..10,
         d = 8: 3,000 rows 21 ms against 13 ms, 10,000 rows 46 against 30 ms, 30,000 rows
         with ``n_init=3`` 131 against 89 ms; no gain at 60,000 rows with ``n_init=3`` or
         200,000 with one (XLA:CPU spreads programs that size over the cores itself), and
         at iris' size the threads cost more (2 against 3 ms). -1: never.
       fused_assign: the nearest-centroid search runs the fused Pallas kernel
-        (:mod:`jaxmeans._fused`: distances and a running argmin, the ``[k, rows]`` block
-        never written to memory) instead of XLA's GEMM and reduction; off on every
-        platform until a run on that device shows it correct and faster (on CPU it runs
-        in Pallas' interpret mode, for tests only).
+        (:mod:`jaxmeans._core.kernels.fused`: distances and a running argmin, the
+        ``[k, rows]`` block never written to memory) instead of XLA's GEMM and
+        reduction; off on every platform until a run on that device shows it correct and
+        faster (on CPU it runs in Pallas' interpret mode, for tests only).
       carry_sums: a single fit whose step scatters its per-cluster sums (no one-hot
         update) carries them between iterations and moves them by the rows that changed
         cluster (:class:`jaxmeans._core.sums.Carried`): on 2 cores the gap statistic at
@@ -95,7 +95,7 @@ class Tuning:
         per inner step).
       auto_restarts, auto_restart_max_k: ``KMeans(n_init="auto")`` with k-means++ runs
         ``auto_restarts`` restarts side by side when the data fill the smallest row bucket
-        (:func:`jaxmeans._buckets.tiny`: 4,096 entries, iris is 600) and ``k`` is at most
+        (:func:`jaxmeans._runtime.buckets.tiny`: 4,096 entries, iris is 600) and ``k`` is at most
         ``auto_restart_max_k`` (the smallest cluster bucket); else one, as scikit-learn.
         There a fit's time is fixed costs: on 2 CPU cores, warm, iris took 3.3 ms for one
         run and 3.1-3.5 ms for ten; compiling the ten-restart program took 0.4 s more

@@ -4,7 +4,7 @@
 
 Pure JAX. Shapes never depend on data: a problem's arrays may be padded past the real rows
 (``Problem.n``) and centroids (``Problem.k``), so one compiled program serves every size up
-to its shapes (the boundary picks those shapes, :mod:`jaxmeans._buckets`).
+to its shapes (the boundary picks those shapes, :mod:`jaxmeans._runtime.buckets`).
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ class KMeansBase:
         """``n_init`` with "auto" resolved: more restarts for random and callable inits
         (``_auto_n_init_random``, as scikit-learn); for k-means++ and arrays one, except
         that with ``data`` given (KMeans) a small k-means++ fit runs the restarts that cost
-        about what one run does (:meth:`jaxmeans._tuning.Tuning.auto_restarts`). Array
+        about what one run does (:meth:`jaxmeans._core.tuning.Tuning.auto_restarts`). Array
         inits are one run whatever it says."""
         if isinstance(self.n_init, str):
             if self.n_init != "auto":
@@ -221,7 +221,7 @@ class KMeansBase:
         ones (count, and names and order when either side has names)."""
         _check_fitted(self)
         self._check_feature_names(X)
-        arr = inputs.check_sparse(X) if inputs.is_sparse(X) else v.check_data(X)
+        arr = inputs.check_rows(X)
         self._check_features(arr.shape[1])
         return arr
 

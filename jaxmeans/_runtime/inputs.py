@@ -25,6 +25,12 @@ def is_sparse(X) -> bool:
     return hasattr(X, "tocsr") and hasattr(X, "nnz")
 
 
+def check_rows(X, name: str = "X"):
+    """``X`` checked as the rows of a fit or an evaluation: a CSR matrix
+    (:func:`check_sparse`) or a dense array (:func:`jaxmeans._runtime.validation.check_data`)."""
+    return check_sparse(X, name) if is_sparse(X) else v.check_data(X, name)
+
+
 def check_sparse(X, name: str = "X"):
     """``X`` as a CSR matrix of floats (float32 stays float32, the rest float64), 2-D,
     non-empty, with finite stored values that the compute dtype can hold. A copy wherever

@@ -28,7 +28,7 @@ from . import validation as v
 from .buckets import cluster_bucket, row_bucket
 from .compile import options_for
 from .framing import unit_rows
-from .inputs import check_sparse, is_sparse, sparse_layout
+from .inputs import check_rows, is_sparse, sparse_layout
 from .placement import RowSplit, device_of, split_rows, tuning_of
 
 KINDS = ("dense", "sparse", "split", "traced")
@@ -179,7 +179,7 @@ def specify(
     everything the fit's program depends on (see :class:`Spec`). ``slots``: a sweep's fits
     side by side (default :func:`jaxmeans._core.sweep.sweep_slots` of its fits)."""
     sparse = is_sparse(X)
-    X = check_sparse(X) if sparse else v.check_data(X)
+    X = check_rows(X)
     if sparse and mesh is not None:
         raise ValueError("mesh= takes dense X only; sparse X is fitted on one device")
     dtype = v.float_dtype(X.dtype)

@@ -2,7 +2,7 @@
 never writing the ``[k, rows]`` distance block to memory.
 
 Pure JAX. :func:`nearest_block` has the contract of
-:func:`jaxmeans._distances.nearest_in_block` and replaces it where the tuning says
+:func:`jaxmeans._core.distances.nearest_in_block` and replaces it where the tuning says
 (``Tuning.fused_assign``). Each grid step takes ``block_rows`` points and walks the
 centroids ``block_k`` at a time: one ``[block_k, d] x [d, block_rows]`` product on the
 matrix units, then the smallest entry of each column, kept if strictly smaller than the
