@@ -17,11 +17,13 @@ Public API (everything else is private):
 - :mod:`datasets` — the tutorial's blobs, iris, ``make_blobs`` and a CSV reader.
 - :mod:`plot` — clusters, elbow curves, the gap statistic, confusion matrices, 3-D views
   (matplotlib).
+- :mod:`exceptions` — ``ConvergenceWarning`` and ``NotFittedError``, to catch or filter.
 - :func:`cache_dir`, :func:`set_cache_dir` — where compiled programs are kept across
   processes (``JAXMEANS_CACHE_DIR``), or turn that off.
 """
 
 from . import datasets as datasets
+from . import exceptions as exceptions
 from . import metrics as metrics
 from . import plot as plot
 from ._api.functions import assign as assign
@@ -51,6 +53,7 @@ __all__ = [
     "cache_dir",
     "datasets",
     "elbow",
+    "exceptions",
     "find_knee",
     "gap_statistic",
     "kmeans",

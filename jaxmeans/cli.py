@@ -144,8 +144,6 @@ def _elbow(args) -> int:
         raise UsageError(f"--k-max (={args.k_max}) must be >= --k-min (={args.k_min})")
     if args.k_max > len(X):
         raise UsageError(f"--k-max (={args.k_max}) must be <= the number of rows (={len(X)})")
-    if args.gap and args.metric != "euclidean":
-        raise UsageError("--gap compares Euclidean dispersions; use it without --metric cosine")
     ks = range(args.k_min, args.k_max + 1)
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     if show:
@@ -184,7 +182,9 @@ def _elbow(args) -> int:
     print(f"knee: {knee if knee is not None else 'none found'}")
     gap = None
     if args.gap:
-        gap = gap_statistic(X, ks, n_refs=args.n_refs, key=args.seed, n_init=args.n_init)
+        gap = gap_statistic(
+            X, ks, n_refs=args.n_refs, key=args.seed, n_init=args.n_init, metric=args.metric
+        )
         _print_gap(gap, rows)
     if args.json:
         payload = {"file": args.file, "knee": knee, "curve": rows}

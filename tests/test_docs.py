@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import jaxmeans
-from jaxmeans import datasets, metrics, plot
+from jaxmeans import datasets, exceptions, metrics, plot
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -22,7 +22,7 @@ PICTURES = ("blobs.png", "clusters.png", "elbow.png", "iris_confusion.png", "iri
 def public_objects() -> dict:
     """Everything a user reads the docstring of, by its dotted name."""
     found = {f"jaxmeans.{name}": getattr(jaxmeans, name) for name in jaxmeans.__all__}
-    for module in (metrics, datasets, plot):
+    for module in (metrics, datasets, plot, exceptions):
         for name in module.__all__:
             found[f"{module.__name__}.{name}"] = getattr(module, name)
     for cls in (jaxmeans.KMeans, jaxmeans.MiniBatchKMeans):
@@ -134,3 +134,36 @@ def test_docs_build_without_warnings(tmp_path):
         assert (html / "_images" / picture).is_file(), picture
     performance = (html / "performance.html").read_text()
     assert "scikit-learn (lloyd)" in performance
+
+
+def _architecture_block() -> dict:
+    """The README's list of modules by folder: folder -> the names it gives."""
+    section = (ROOT / "README.md").read_text().split("## Architecture\n", 1)[1]
+    block = section.split("```\n", 2)[1]
+    listed, folder = {}, None
+    for line in block.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        if not line.startswith(" "):  # a new folder; indented lines continue its names
+            folder, words = words[0], words[1:]
+        listed.setdefault(folder, set()).update(words)
+    return listed
+
+
+def test_the_architecture_section_lists_the_tree():
+    package = ROOT / "jaxmeans"
+    actual = {}
+    for folder in [package, *package.rglob("*")]:
+        if not folder.is_dir() or folder.name in ("__pycache__", "data"):
+            continue
+        names = {p.stem for p in folder.glob("*.py")} - {"__init__"}
+        names |= {p.name + "/" for p in folder.iterdir() if p.is_dir()} - {"__pycache__/"}
+        actual[str(folder.relative_to(ROOT)) + "/"] = names
+    assert _architecture_block() == actual
+
+
+def test_the_design_page_includes_the_architecture_and_shows_a_metric():
+    design = (DOCS / "design.md").read_text()
+    assert ':start-after: "## Architecture\\n"' in design
+    assert "{literalinclude} ../jaxmeans/_core/geometry/cosine.py" in design

@@ -111,3 +111,20 @@ def test_bad_arguments_name_the_parameter(kwargs, error, match):
     X = np.random.default_rng(0).normal(size=(30, 2))
     with pytest.raises(error, match=match):
         jaxmeans.gap_statistic(X, **{"ks": [1, 2, 3], **kwargs})
+
+
+@pytest.mark.parametrize("reference", ["uniform", "pca"])
+@pytest.mark.parametrize(
+    "move",
+    [lambda X: X * 1e20, lambda X: X * 1e-25, lambda X: X + 1e8],
+    ids=["times 1e20", "times 1e-25", "plus 1e8"],
+)
+def test_the_answer_does_not_move_with_scale_or_offset(move, reference):
+    # Three blobs: the gap statistic had every gap NaN at 1e20, picked 1 at 1e-25 and 4 at
+    # 1e8 away from the origin before it took a fit's framing; the elbow's knee was 0.
+    centres = np.array([[0.0, 0.0, 0.0], [8.0, 0.0, 0.0], [0.0, 8.0, 0.0]])
+    X = move(_blobs(60, centres, seed=1))
+    result = jaxmeans.gap_statistic(X, range(1, 7), n_refs=5, key=0, reference=reference)
+    assert np.isfinite(np.asarray(result.gap)).all()
+    assert int(result.k_best) == 3
+    assert int(jaxmeans.elbow(X, range(1, 7), key=0).knee) == 3

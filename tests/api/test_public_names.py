@@ -15,6 +15,7 @@ def test_every_public_name_is_exported_and_documented():
         "cache_dir",
         "datasets",
         "elbow",
+        "exceptions",
         "find_knee",
         "gap_statistic",
         "kmeans",
