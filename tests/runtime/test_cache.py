@@ -12,19 +12,26 @@ import pytest
 import jaxmeans
 from jaxmeans._runtime import cache
 
-SCRIPT = """
+# Counts the compilations of a fresh process (JAX's public monitoring events).
+COUNTING = """
 import json, jax
 compiles = []
 def seen(name, seconds, **kwargs):
     if name == "/jax/core/compile/backend_compile_duration":
         compiles.append(seconds)
 jax.monitoring.register_event_duration_secs_listener(seen)
+"""
+
+SCRIPT = (
+    COUNTING
+    + """
 import numpy as np, jaxmeans
 X = np.random.default_rng(0).normal(size=(500, 3)).astype(np.float32)
 r = jaxmeans.kmeans(X, 4, key=1, n_init=2)
 print(json.dumps({"compiles": len(compiles), "inertia": float(r.inertia),
                   "labels": np.asarray(r.labels).tolist(), "cache": jaxmeans.cache_dir()}))
 """
+)
 
 
 def _env(tmp_path, cache):
@@ -179,13 +186,10 @@ def test_the_folder_size_is_bounded_oldest_first(tmp_path):
 # the bounded loop, restarts), sweeps (dense, sparse), the gap statistic's sets (uniform
 # and principal-component boxes), seedings, mini-batch steps, evaluations (dense and
 # sparse), scores; and with SHARDED, the data-parallel fit and sweep.
-EVERY_PROGRAM = """
-import json, sys, warnings, jax
-compiles = []
-def seen(name, seconds, **kwargs):
-    if name == "/jax/core/compile/backend_compile_duration":
-        compiles.append(seconds)
-jax.monitoring.register_event_duration_secs_listener(seen)
+EVERY_PROGRAM = (
+    COUNTING
+    + """
+import sys, warnings
 import numpy as np, scipy.sparse as sp, jaxmeans
 warnings.simplefilter("ignore")
 rng = np.random.default_rng(0)
@@ -221,6 +225,7 @@ if "--sharded" in sys.argv:
 values = {k: np.asarray(jax.device_get(v), np.float64).tolist() for k, v in out.items()}
 print(json.dumps({"compiles": len(compiles), "values": values}))
 """
+)
 
 
 def _every_program(tmp_path, folder, sharded=False):
