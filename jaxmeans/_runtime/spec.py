@@ -85,7 +85,6 @@ class Spec(NamedTuple):
       tuning: the backend :class:`~jaxmeans._core.tuning.Tuning` of that device.
       options: XLA compile options (:func:`jaxmeans._runtime.compile.options_for`).
       split: the :class:`~jaxmeans._runtime.placement.RowSplit` of a ``"split"`` fit.
-      weighted: sample weights were given.
     """
 
     kind: str
@@ -101,7 +100,6 @@ class Spec(NamedTuple):
     tuning: Tuning
     options: dict | None
     split: RowSplit | None
-    weighted: bool
 
     @property
     def traced(self) -> bool:
@@ -240,7 +238,7 @@ def _decide(kind, problem, s: Settings, n, d, dtype, device, tuning, split, weig
         carry_sums=carry,
     )
     return Spec(kind, problem, plan, s.k, s.ks, parts, slots or 1, rows, dtype, device,
-                tuning, options, split, weighted)  # fmt: skip
+                tuning, options, split)  # fmt: skip
 
 
 def _sweep_parts(ks, rows: int, k_rows: int, n_init: int, tuning: Tuning) -> list[np.ndarray]:
