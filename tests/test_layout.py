@@ -14,14 +14,13 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "jaxmeans"
 # helpers import nothing of jaxmeans above them; the public modules sit on top.
 LAYERS = {
     "jaxmeans.exceptions": 0,
-    "jaxmeans.datasets": 0,
     "jaxmeans._core": 1,
     "jaxmeans._io": 1,
     "jaxmeans._runtime": 2,
     "jaxmeans._api": 3,
     "jaxmeans._estimators": 3,
 }
-PUBLIC = 4  # jaxmeans/__init__, metrics, plot, cli, demo, __main__
+PUBLIC = 4  # jaxmeans/__init__, datasets, metrics, plot, cli, demo, __main__
 
 
 def _modules():
@@ -101,6 +100,43 @@ def test_the_core_imports_nothing_but_jax_and_itself():
             if extra:
                 outside[name] = sorted(extra)
     assert outside == {}  # no NumPy, no files: arrays in, arrays out
+
+
+def _bound_names(path: pathlib.Path) -> set[str]:
+    """Names a module binds at its top level (definitions, assignments, imports)."""
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def test_every_relative_import_names_a_module_or_a_name_that_exists():
+    # (A module moved away but still imported would otherwise pass where an older copy of
+    # the package is installed beside this one.)
+    modules = dict(_modules())
+    missing = []
+    for name, path in modules.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.level):
+                continue
+            base = ".".join(package[: len(package) - (node.level - 1)])
+            source = f"{base}.{node.module}" if node.module else base
+            if source not in modules:
+                missing.append(f"{name}: from {source}")
+                continue
+            for alias in node.names:
+                if f"{source}.{alias.name}" not in modules and alias.name not in _bound_names(
+                    modules[source]
+                ):
+                    missing.append(f"{name}: {alias.name} from {source}")
+    assert missing == []
 
 
 def test_no_import_circle():

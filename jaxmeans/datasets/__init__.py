@@ -206,7 +206,7 @@ def make_blobs(
       >>> X.shape, y.tolist()
       ((10, 2), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
     """
-    from .. import _validation as v
+    from .._runtime import validation as v
 
     n_samples = v.check_int(n_samples, "n_samples")
     n_features = v.check_int(n_features, "n_features")
