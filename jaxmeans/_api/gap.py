@@ -9,10 +9,12 @@ from .._core.gap import gap_program
 from .._core.types import GapResult
 from .._runtime import inputs, run
 from .._runtime import validation as v
+from .._runtime.buckets import tiny
 from .._runtime.compile import Program
-from .._runtime.spec import specify
+from .._runtime.spec import gap_slots, specify
 
 REFERENCES = ("uniform", "pca")
+AUTO_RESTARTS = 10  # n_init="auto" on data in the smallest row bucket
 GAP = Program(gap_program, ("ks", "n_refs", "reference", "plan", "tuning"))
 
 
@@ -22,7 +24,7 @@ def gap_statistic(
     *,
     n_refs: int = 10,
     key: jax.Array | int | None = None,
-    n_init: int = 1,
+    n_init: int | str = "auto",
     reference: str = "uniform",
     max_iter: int = 300,
     tol: float = 1e-4,
@@ -44,7 +46,11 @@ def gap_statistic(
       n_refs: reference sets ``B``.
       key: PRNG key or int seed (default 0) for the reference draws and the seedings; the
         same seedings serve the data and every reference set.
-      n_init: k-means++ restarts per fit.
+      n_init: k-means++ restarts per fit, or ``"auto"``: 10 where the data fill the
+        smallest row bucket (at most ``4096 / d`` rows: iris, standardised wine), 1 above.
+        With one restart the statistic's ``k_best`` on standardised wine moved between 3
+        and 5 with the key; with ten it was 4 for every key (50 reference sets), as
+        R's ``clusGap`` finds. On such data ten restarts run in a fraction of a second.
       reference: ``"uniform"`` over the data's bounding box, or ``"pca"`` over the box of
         its principal components (Tibshirani's second choice; follows elongated data).
       max_iter, tol: as for :func:`jaxmeans.kmeans`.
@@ -77,11 +83,13 @@ def gap_statistic(
     if len(ks_t) < 2:
         raise ValueError(f"ks must hold at least two values to compare, got {list(ks_t)}")
     n_refs = v.check_int(n_refs, "n_refs")
+    if isinstance(n_init, str) and n_init == "auto":
+        n_init = AUTO_RESTARTS if tiny(*X.shape) else 1
     if not isinstance(reference, str) or reference not in REFERENCES:
         raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
     spec = specify(
         X, ks=ks_t, key=key, init="k-means++", n_init=n_init, max_iter=max_iter, tol=tol,
-        metric=metric, caller="gap_statistic", slots=1,
+        metric=metric, caller="gap_statistic", slots=gap_slots(*X.shape),
     )  # fmt: skip
     if spec.traced:  # inside the caller's jit/vmap: part of the caller's program
         return GAP(

@@ -65,7 +65,9 @@ class Data:
         every row (:func:`jaxmeans._core.distances.nearest`; blocks of padding skipped)."""
         return nearest(self.blocks, centroids, active, tuning, self.used, precision)
 
-    def assign_and_sum(self, centroids, active, labels_old, tuning: Tuning, precision=HIGHEST):
+    def assign_and_sum(
+        self, centroids, active, labels_old, tuning: Tuning, precision=HIGHEST, lanes=False
+    ):
         """One pass over the row blocks: labels, whether any real row's label changed
         from ``labels_old`` (``[n_pad] int32``, -1 before the first iteration), and the
         per-cluster sums ``[k, d]`` and weights ``[k]``.
@@ -74,7 +76,8 @@ class Data:
         cache (about half the time of one ``segment_sum`` over all rows afterwards): a
         scatter of the weighted points with the weight as an extra column, or on
         accelerators the one-hot assignment times them (one small GEMM), the blocks' sums
-        added with compensation.
+        added with compensation. ``lanes`` (static): this pass runs under the fits' ``vmap``
+        (:meth:`~jaxmeans._core.tuning.Tuning.one_hot_update`).
         """
         k, d = centroids.shape
         c_sq = jnp.where(active, sq_norms(centroids), jnp.inf)
@@ -87,7 +90,7 @@ class Data:
             acc, comp, changed = carry
             _, xt, xw1, old, is_real = args
             labels, _ = nearest_in_block(xt, centroids, c_sq, tuning, precision)
-            if tuning.one_hot_update(k):
+            if tuning.one_hot_update(k, lanes):
                 one_hot = (index[:, None] == labels[None, :]).astype(xw1.dtype)
                 part = jnp.dot(one_hot, xw1, precision=HIGHEST)
             else:

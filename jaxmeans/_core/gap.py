@@ -77,15 +77,16 @@ def draw(X: jax.Array, n, key: jax.Array, b, box, metric: Metric) -> jax.Array:
     return jnp.where((jnp.arange(X.shape[0]) < n)[:, None], ref, 0.0)
 
 
-def set_program(problem: Problem, b, box, *, ks: tuple, plan: Plan, tuning: Tuning):
+def set_program(problem: Problem, b, box, *, ks: tuple, plan: Plan, tuning: Tuning,
+                slots: int = 1):  # fmt: skip
     """Inertia ``[m]`` of data set ``b`` for every k of ``ks``: the data (``problem.X``)
     when ``b`` is 0, else reference set ``b - 1`` (drawn here, as :func:`reference_sets`
-    draws it), by the elbow's work queue with one slot."""
+    draws it), by the elbow's work queue with ``slots`` slots (static)."""
     refs_key = jax.random.fold_in(problem.key, 1)
     X, n = problem.X, problem.n
     data = lax.cond(b == 0, lambda: X, lambda: draw(X, n, refs_key, b - 1, box, plan.metric))
     out = sweep_program(
-        problem._replace(X=data), jnp.asarray(ks, jnp.int32), plan=plan, slots=1, tuning=tuning
+        problem._replace(X=data), jnp.asarray(ks, jnp.int32), plan=plan, slots=slots, tuning=tuning
     )
     return out[0]
 

@@ -92,8 +92,9 @@ def lloyd_step(
       ``labels_old`` on every real row, ``shift`` and ``energy`` from :func:`update`.
     """
     lanes = centroids.ndim == 3
-    if lanes or tuning.one_hot_update(centroids.shape[-2]):
-        one = lambda c, lab, a: data.assign_and_sum(c, a, lab, tuning, precision)  # noqa: E731
+    side = lanes or batched  # fits side by side: their sums may take a one-hot GEMM
+    if lanes or tuning.one_hot_update(centroids.shape[-2], side):
+        one = lambda c, lab, a: data.assign_and_sum(c, a, lab, tuning, precision, side)  # noqa: E731
         pass_ = jax.vmap(one) if lanes else one
         labels, changed, sums, counts = pass_(centroids, labels_old, active)
     else:

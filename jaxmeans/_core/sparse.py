@@ -140,10 +140,13 @@ class SparseData:
         labels, partial = lax.map(block, self._blocks())
         return labels.reshape(-1), partial.reshape(-1)
 
-    def assign_and_sum(self, centroids, active, labels_old, tuning: Tuning, precision=HIGHEST):
+    def assign_and_sum(
+        self, centroids, active, labels_old, tuning: Tuning, precision=HIGHEST, lanes=False
+    ):
         """Labels, whether a real row's label changed, and the per-cluster sums: the
         dense rows' one pass (:meth:`~jaxmeans._core.dense.Data.assign_and_sum`), here a
-        pass for the labels and one over the stored values for the sums."""
+        pass for the labels and one over the stored values for the sums (``lanes`` as there,
+        unused: the sums are a scatter over stored values)."""
         labels, _ = self.nearest(centroids, active, tuning, precision)
         real = jnp.arange(self.n_pad) < self.n
         changed = jnp.any((labels != labels_old) & real)

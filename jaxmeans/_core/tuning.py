@@ -42,14 +42,15 @@ class Tuning:
         above it a scatter (``segment_sum``). On XLA:CPU the scatter was as fast or faster at
         every k measured, so CPUs always scatter; on GPUs the scatter's atomic adds are the
         slow part and the GEMM is cheap, so there it is always the GEMM.
+      one_hot_lanes_max_k: the same for fits side by side (a sweep's slots, restarts under
+        ``vmap``), whose scatter XLA:CPU runs with batched indices: there the GEMM was the
+        faster up to k = 16 (the elbow of ks 1..10, ``n_init=10``: iris 6.5-7.1 ms against
+        5.1-6.3, 5,000 x 8 blobs 165-169 ms against 102-104; benchmarks/NOTES.md,
+        "Small and many").
       bounded_min_work: single fits with ``k * d`` at least this (and a scatter update) run
         the loop with Hamerly's bounds; None: never. On XLA:CPU (100k, 16, 64) bounded took
         0.66x the plain time, (200k, 8, 64) 1.1x, (1M, 2, 10) 2x. Accelerators keep the
         plain, fully parallel pass.
-      quick_compile_max_work: programs with ``n * d * k`` up to this (iris-sized, in the
-        tiny row bucket) compile with LLVM's optimisation off,
-        :data:`jaxmeans._runtime.compile.QUICK_COMPILE`: 0.3 s instead of 0.7-1.2 s, and run in
-        about a millisecond; larger ones run 10-15x slower that way. -1: never.
       fast_compile_max_work, fast_compile_max_k: programs with ``n * d * k`` (of their
         padded shapes, summed over side-by-side fits) and ``k`` up to these compile with
         :data:`jaxmeans._runtime.compile.FAST_COMPILE`: on XLA:CPU 0.7-1.0 s instead of 1.2-2.5 s,
@@ -88,7 +89,7 @@ class Tuning:
         carried sums could leave a cluster that lost every row a residue of weight
         (it would not be relocated; unit weights add up exactly); for sparse rows, whose
         moved rows' values are found only by a pass over every stored value; and for
-        programs compiled with the quick and fast options
+        programs compiled with the fast options
         (:func:`jaxmeans._runtime.compile.options_for`), whose scatters loop over every
         row.
       fused_block_rows, fused_block_k: the kernel's tile (rows per grid step, centroids
@@ -112,10 +113,10 @@ class Tuning:
     variadic_max_k: int
     one_hot_max_k: int
     bounded_min_work: int | None
-    quick_compile_max_work: int
     fast_compile_max_work: int
     fast_compile_max_k: int
     auto_restarts: int = 10
+    one_hot_lanes_max_k: int = 16
     sequential_restarts_max_work: int = 2**16
     sequential_seedings: bool = True
     split_sweep_min_entries: int = 2**17
@@ -163,9 +164,12 @@ class Tuning:
         """Whether the nearest of ``k`` centroids is found by one (value, index) reduction."""
         return k <= self.variadic_max_k
 
-    def one_hot_update(self, k: int) -> bool:
-        """Whether per-cluster sums for ``k`` centroids are a one-hot GEMM."""
-        return k <= self.one_hot_max_k
+    def one_hot_update(self, k: int, lanes: bool = False) -> bool:
+        """Whether per-cluster sums for ``k`` centroids are a one-hot GEMM (``lanes``: in
+        fits side by side)."""
+        return k <= (
+            max(self.one_hot_max_k, self.one_hot_lanes_max_k) if lanes else self.one_hot_max_k
+        )
 
     def bounded(self, k: int, d: int) -> bool:
         """Whether a single fit of ``k`` centroids in ``d`` dimensions runs with bounds.
@@ -174,10 +178,6 @@ class Tuning:
         """
         work = self.bounded_min_work
         return work is not None and k * d >= work and not self.one_hot_update(k)
-
-    def quick_compile(self, work: int) -> bool:
-        """Whether a program of ``work = n * d * k`` takes the quickest compile options."""
-        return work <= self.quick_compile_max_work
 
     def fast_compile(self, work: int, k: int) -> bool:
         """Whether a program of ``work = n * d * k`` with ``k`` centroid rows takes the
@@ -201,7 +201,6 @@ CPU = Tuning(
     variadic_max_k=20,
     one_hot_max_k=0,
     bounded_min_work=1024,
-    quick_compile_max_work=2**16,
     fast_compile_max_work=2**22,
     fast_compile_max_k=8,
 )
@@ -218,7 +217,6 @@ def tuning_for(platform: str) -> Tuning:
         variadic_max_k=_NEVER,
         one_hot_max_k=_NEVER,
         bounded_min_work=None,
-        quick_compile_max_work=-1,
         fast_compile_max_work=-1,
         fast_compile_max_k=-1,
         # Not measured on accelerators: the CPU's rule, where restarts are surely cheap.

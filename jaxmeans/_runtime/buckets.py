@@ -10,10 +10,14 @@ The rule comes from measurements (benchmarks/NOTES.md, "Shape buckets"): a fit s
 blocks that hold only padding, so padded rows cost memory and a little bookkeeping, not
 distance computations; padded centroids do cost distance computations.
 
-- Rows: problems with at most ``2**12 / d`` rows (iris-sized) share a tiny bucket, small
-  enough to take the quickest compilation; every problem with at most ``2**16 / d`` rows
-  (at most 16,384, at least 128) shares the next, where compilation dominates; above it,
-  sixteen buckets per doubling, so at most 1/16 of the rows (and of the memory) is padding.
+- Rows: problems with at most ``2**12 / d`` rows (iris-sized) take two buckets per
+  doubling from 32 (32, 48, 64, 96, 128, 192, ...): there a step's fixed cost and the
+  padding, not the data, are most of the work (iris' 150 rows had shared a bucket of
+  1,024; its seeding took 9.4 ms there and 2.1 ms on 256 rows, see benchmarks/NOTES.md,
+  "Small and many"); every problem with at most ``2**16 / d`` rows (at most 16,384, at
+  least 128) shares the next, where compilation dominates and blocks of padding are
+  skipped (5,000 x 8 ran as fast in 6,144 rows as in 8,192); above it, sixteen buckets
+  per doubling, so at most 1/16 of the rows (and of the memory) is padding.
 - Clusters: every k up to 8 shares a bucket (8); above it, four buckets per doubling (10,
   12, 14, 16, 20, 24, ...), at most a quarter more distance work.
 - Pairs of rows (the silhouette, O(n^2) work whose padding columns cannot be skipped): up to
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 _TINY_ENTRIES, _ROW_ENTRIES = 2**12, 2**16
 _MIN_ROWS, _MAX_SMALL_ROWS = 128, 16384
+_SMALLEST_ROWS, _STEPS_PER_DOUBLING_SMALL = 32, 2
 _STEPS_PER_DOUBLING_ROWS = 16
 _MIN_PAIR_ROWS, _STEPS_PER_DOUBLING_PAIRS = 64, 8
 _MIN_CLUSTERS = 8
@@ -45,15 +50,15 @@ def _power_of_two_rows(entries: int, d: int) -> int:
 
 def row_bucket(n: int, d: int) -> int:
     """Rows of the program that serves ``n`` rows of ``d`` features."""
-    tiny = _power_of_two_rows(_TINY_ENTRIES, d)
-    if n <= tiny:
-        return tiny
+    tiny_rows = _power_of_two_rows(_TINY_ENTRIES, d)
+    if n <= tiny_rows:
+        return min(tiny_rows, _round_up(n, _SMALLEST_ROWS, _STEPS_PER_DOUBLING_SMALL))
     return _round_up(n, _power_of_two_rows(_ROW_ENTRIES, d), _STEPS_PER_DOUBLING_ROWS)
 
 
 def tiny(n: int, d: int) -> bool:
-    """Whether ``n`` rows of ``d`` features fill the smallest row bucket (the programs
-    that compile quickest and run in about a millisecond)."""
+    """Whether ``n`` rows of ``d`` features are iris-sized: at most ``2**12 / d`` rows
+    (at least 128), the range of the smallest, tightest row buckets."""
     return n <= _power_of_two_rows(_TINY_ENTRIES, d)
 
 

@@ -4,9 +4,11 @@ executables kept by :mod:`jaxmeans._runtime.cache`, its compile options chosen b
 XLA:CPU's default optimisation spends 1.2-2.5 s compiling a fit. With LLVM at optimisation
 level 1 and XLA's older fusion emitter (:data:`FAST_COMPILE`) the same program compiles in
 0.7-1.0 s and, for small problems with few clusters, runs as fast; with more clusters or
-more work it runs 2-5x slower. With LLVM's optimisation off (:data:`QUICK_COMPILE`) it
-compiles in 0.3 s and runs 10-15x slower: right for iris-sized problems only
-(benchmarks/NOTES.md, "Compile options"). The tuning says which problems take which.
+more work it runs 2-5x slower (benchmarks/NOTES.md, "Compile options"). The tuning says
+which problems take which. (LLVM's optimisation off compiled iris-sized programs in 0.3 s
+but ran them 3-10x slower: an elbow on iris 64 ms against 5.5; with the disk cache a
+program is compiled once per machine and run many times, so no program takes it now;
+"Small and many".)
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from jax.sharding import Mesh
 from .._core.tuning import Tuning, tuning_for
 from . import cache
 
-QUICK_COMPILE = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
 FAST_COMPILE = {"xla_backend_optimization_level": 1, "xla_cpu_use_fusion_emitters": False}
 
 
@@ -60,8 +61,6 @@ def options_for(tuning: Tuning, work: int, k: int) -> dict | None:
     between iterations: XLA's older emitters run a scatter as a loop over every row, the
     rows it skips included, so carried sums' two scatters would cost twice one; a fit of
     10,000 x 8, k=8: 178 us a step against 110. :mod:`jaxmeans._runtime.spec` decides.)"""
-    if tuning.quick_compile(work):
-        return QUICK_COMPILE
     return FAST_COMPILE if tuning.fast_compile(work, k) else None
 
 

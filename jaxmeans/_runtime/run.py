@@ -46,7 +46,7 @@ from .spec import Spec
 
 FIT = Program(fit_program, FIT_STATIC, callbacks=("verbose",))
 SWEEP = Program(sweep_program, SWEEP_STATIC, callbacks=("progress",))
-SET = Program(set_program, ("ks", "plan", "tuning"))
+SET = Program(set_program, ("ks", "plan", "tuning", "slots"))
 SEEDS = Program(kmeans_plusplus_program, SEEDING_STATIC)
 MINIBATCH = Program(minibatch_program, MINIBATCH_STATIC)
 FIT_SHARDED = Program(fit_sharded_program, SHARDED_STATIC)
@@ -215,7 +215,7 @@ def gap_sets(spec: Spec, reference: str, n_refs: int):
     def run(b):
         out = SET(
             problem, sets[b], box, ks=ks, plan=spec.plan, tuning=spec.tuning,
-            options=spec.options, device=spec.device,
+            options=spec.options, device=spec.device, slots=spec.slots,
         )  # fmt: skip
         return np.asarray(out)
 

@@ -25,7 +25,7 @@ from .._core.tuning import Tuning, tuning_for
 from .._core.types import Plan, Problem
 from . import threads
 from . import validation as v
-from .buckets import cluster_bucket, row_bucket
+from .buckets import cluster_bucket, row_bucket, tiny
 from .compile import options_for
 from .framing import unit_rows
 from .inputs import check_rows, is_sparse, sparse_layout
@@ -247,6 +247,16 @@ def _sweep_parts(ks, rows: int, k_rows: int, n_init: int, tuning: Tuning) -> lis
     parts = split_ks(ks, threads.workers(len(ks), tuning))
     entries = rows * k_rows * sweep_slots(len(parts[0]) * n_init)
     return parts if len(parts) > 1 and tuning.split_sweep(entries) else [ks]
+
+
+def gap_slots(n: int, d: int) -> int:
+    """Slots of each data set's work queue in the gap statistic: one for data beyond the
+    smallest row bucket, whose single fit carries its sums from step to step; eight for
+    data within it (iris, standardised wine), where a step's fixed cost outweighs its
+    rows. Measured on 2 cores, ks 1..10, ``n_init=10``, 50 reference sets: iris 150-171 ms
+    with one slot, 115-118 ms with eight; 5,000 x 8 blobs (10 sets) 1.36 s with one,
+    1.9-2.4 s with four to sixteen (benchmarks/NOTES.md, "Small and many")."""
+    return 8 if tiny(n, d) else 1
 
 
 def split_ks(ks: np.ndarray, parts: int) -> list[np.ndarray]:

@@ -45,20 +45,59 @@ def test_uniform_data_give_one():
     assert int(jaxmeans.gap_statistic(X, range(1, 8), n_refs=10, key=1).k_best) == 1
 
 
+def _clusgap():
+    """R's answers (tests/clusgap_reference.py wrote them) and the data they are for."""
+    import json
+
+    from clusgap_reference import OUT, datasets
+
+    with open(OUT) as fh:
+        return json.load(fh)["k_best"], datasets()
+
+
+def test_k_best_equals_r_clusgap_and_does_not_move_with_the_key():
+    # R: clusGap(X, kmeans, K.max=10, B=100, d.power=2, spaceH0="original", nstart=10),
+    # Tibs2001SEmax, four seeds each; jaxmeans with its default restarts, 50 sets.
+    r_k_best, sets = _clusgap()
+    for name, X in sets.items():
+        assert len(set(r_k_best[name])) == 1, (name, r_k_best[name])  # R itself agrees
+        keys = range(4) if name == "wine_standardised" else range(2)
+        ours = [int(jaxmeans.gap_statistic(X, range(1, 11), n_refs=50, key=key).k_best)
+                for key in keys]  # fmt: skip
+        assert ours == [r_k_best[name][0]] * len(ours), (name, ours)
+
+
+def test_auto_restarts_are_ten_on_small_data_and_one_above():
+    X = _blobs(50, np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]]))
+    auto = jaxmeans.gap_statistic(X, range(1, 5), n_refs=3, key=2)
+    ten = jaxmeans.gap_statistic(X, range(1, 5), n_refs=3, key=2, n_init=10)
+    one = jaxmeans.gap_statistic(X, range(1, 5), n_refs=3, key=2, n_init=1)
+    np.testing.assert_array_equal(auto.ref_log_w, ten.ref_log_w)
+    assert not np.array_equal(auto.ref_log_w, one.ref_log_w)
+    big = np.random.default_rng(0).normal(size=(5000, 2))  # beyond the smallest bucket
+    auto = jaxmeans.gap_statistic(big, [1, 2], n_refs=2, key=2)
+    one = jaxmeans.gap_statistic(big, [1, 2], n_refs=2, key=2, n_init=1)
+    np.testing.assert_array_equal(auto.ref_log_w, one.ref_log_w)
+
+
 @pytest.mark.slow
-def test_matches_a_plain_loop_on_the_same_reference_sets():
+@pytest.mark.parametrize("n_init", [1, 10])
+def test_matches_a_plain_loop_on_the_same_reference_sets(n_init):
+    # Small data: every set's fits run eight side by side (ten restarts each, or one).
     X = _blobs(60, np.array([[0.0, 0.0, 0.0], [8.0, 0.0, 0.0], [0.0, 8.0, 0.0]]), seed=1)
     X = X.astype(np.float32)
     ks, n_refs, key = range(1, 6), 4, jax.random.key(7)
     for reference in ("uniform", "pca"):
-        result = jaxmeans.gap_statistic(X, ks, n_refs=n_refs, key=key, reference=reference)
+        result = jaxmeans.gap_statistic(
+            X, ks, n_refs=n_refs, key=key, reference=reference, n_init=n_init
+        )
         refs = np.asarray(reference_sets(X, jax.random.fold_in(key, 1), n_refs, reference))
         # The reference sets: inside the data's box (of its principal axes, for "pca").
         if reference == "uniform":
             assert (refs >= X.min(0) - 1e-5).all() and (refs <= X.max(0) + 1e-5).all()
         logs = []
         for data in [X, *refs]:
-            inertia = [float(jaxmeans.kmeans(data, k, key=key).inertia) for k in ks]
+            inertia = [float(jaxmeans.kmeans(data, k, key=key, n_init=n_init).inertia) for k in ks]
             logs.append(np.log(inertia))
         logs = np.array(logs)
         gap = logs[1:].mean(0) - logs[0]

@@ -11,7 +11,7 @@ import jaxmeans
 from jaxmeans._core.tuning import CPU, tuning_for
 from jaxmeans._runtime import run
 from jaxmeans._runtime.buckets import cluster_bucket, pair_bucket, row_bucket
-from jaxmeans._runtime.compile import FAST_COMPILE, QUICK_COMPILE, options_for
+from jaxmeans._runtime.compile import FAST_COMPILE, options_for
 from jaxmeans._runtime.framing import frame_problem
 from jaxmeans._runtime.spec import specify
 
@@ -128,7 +128,20 @@ def test_padded_fit_matches_scikit_learn_from_the_same_start():
 
 
 def test_bucket_rules():
-    assert row_bucket(150, 4) == row_bucket(1024, 4) == 1024  # iris-sized: the tiny bucket
+    assert row_bucket(150, 4) == 192  # iris-sized: two buckets per doubling, from 32
+    assert [row_bucket(n, 4) for n in (1, 32, 33, 48, 49, 97, 1000)] == [
+        32,
+        32,
+        48,
+        48,
+        64,
+        128,
+        1024,
+    ]
+    tiny = {row_bucket(n, 4) for n in range(1, 1025)}
+    assert len(tiny) == 11 and all(
+        n <= row_bucket(n, 4) <= max(32, 1.5 * n) for n in range(1, 1025)
+    )
     assert row_bucket(1025, 4) == row_bucket(16384, 4) == 16384  # small: one program
     assert row_bucket(513, 8) == row_bucket(8192, 8) == 8192
     assert row_bucket(10003, 8) == 10240
@@ -142,7 +155,7 @@ def test_bucket_rules():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("options", [FAST_COMPILE, QUICK_COMPILE])
+@pytest.mark.parametrize("options", [FAST_COMPILE])
 def test_faster_compile_options_give_the_same_fit(blobs, key, options):
     spec = specify(blobs, k=4, key=key, init="k-means++", n_init=3, max_iter=300, tol=1e-4)
     problem, _, _ = frame_problem(spec)
@@ -155,8 +168,7 @@ def test_faster_compile_options_give_the_same_fit(blobs, key, options):
 
 
 def test_fast_compile_only_for_small_programs_on_cpu():
-    assert options_for(CPU, 2**16, 8) == QUICK_COMPILE
-    assert options_for(CPU, 2**16 + 1, 8) == FAST_COMPILE
+    assert options_for(CPU, 1, 8) == options_for(CPU, 2**16, 8) == FAST_COMPILE  # iris too
     assert options_for(CPU, 2**22, 8) == FAST_COMPILE
     assert options_for(CPU, 2**22 + 1, 8) is None
     assert options_for(CPU, 2**20, 10) is None
