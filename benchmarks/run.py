@@ -18,7 +18,10 @@ Rows:
   an empty cache folder and again with the folder the first process filled;
 - ttr: time to result of research workloads in fresh processes against scikit-learn
   (``benchmarks/time_to_result.py``: grid search over k, 20 data sets, the elbow), cold and
-  with the cache filled.
+  with the cache filled;
+- small: choosing k on research-sized data (``benchmarks/small.py``: iris, standardised
+  wine, 5,000 x 8 blobs) against R's ``kmeans`` loop and ``clusGap`` (when ``Rscript``
+  with the cluster package is here) and scikit-learn, and the first elbow and gap call.
 
 jaxmeans keeps its compiled programs in an empty cache folder of the run's own, so the
 first-call figures are compilations. Each row has seconds per tool,
@@ -233,7 +236,7 @@ def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations")
     parser.add_argument("--json", help="write the rows to this file")
-    parser.add_argument("--cases", default="gemm,fit,sparse,cosine,sweep,gap,cold,ttr")
+    parser.add_argument("--cases", default="gemm,fit,sparse,cosine,sweep,gap,cold,ttr,small")
     parser.add_argument("--ttr-repeats", type=int, default=3, help="fresh processes per tool")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply every n by this (to test the script)"
@@ -281,6 +284,19 @@ def main(argv=None) -> list[dict]:
 
         for workload in time_to_result.WORKLOADS:
             rows.append(time_to_result.row(workload, args.ttr_repeats, scale=args.scale))
+            print(json.dumps(rows[-1]), flush=True)
+    if "small" in cases:
+        import small
+
+        with_r = small.have_r()
+        # Scaled down (the script's own test): iris alone, two reference sets.
+        names = small.SETS if args.scale >= 1 else ("iris",)
+        n_refs = 50 if args.scale >= 1 else 2
+        for i, name in enumerate(names):
+            row = small.row(name, repeats, n_refs, with_r)
+            if i == 0:
+                row.update(small.first_calls(1 if args.scale < 1 else 3))
+            rows.append({"kind": "small", **row})
             print(json.dumps(rows[-1]), flush=True)
     for row in rows:
         row["machine"] = machine()

@@ -14,7 +14,9 @@ tool:
   d.power=2, spaceH0="original", nstart=10)``, and the k each picks by Tibshirani's rule
   (R: ``maxSE(..., method="Tibs2001SEmax")``);
 - ``KMeans(3).fit(X)`` with its default restarts against R's ``kmeans(X, 3, nstart=10)``
-  and scikit-learn's ``KMeans(3)``.
+  and scikit-learn's ``KMeans(3)``;
+- the first elbow and gap call on iris in a fresh process (import apart), with an empty
+  cache folder and with one an earlier process filled.
 
 R's columns need ``Rscript`` with the cluster package (Debian: ``r-base-core``,
 ``r-cran-cluster``); without it (or with ``--no-r``) they are left out. R times itself
@@ -112,6 +114,43 @@ def r_row(X: np.ndarray, repeats: int, n_refs: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _child(what: str) -> None:
+    """In a fresh process: the first ``what`` call on iris, timed apart from the import."""
+    import jax
+
+    import jaxmeans
+
+    X = load("iris")
+    ks = range(1, 11)
+    start = time.perf_counter()
+    if what == "elbow":
+        jax.block_until_ready(jaxmeans.elbow(X, ks, key=0, n_init=10).inertia)
+    else:
+        jaxmeans.gap_statistic(X, ks, n_refs=50, key=0, n_init=10)
+    print(json.dumps({"s": time.perf_counter() - start}))
+
+
+def first_calls(repeats: int = 3) -> dict:
+    """The first elbow and gap call on iris in a fresh process (import apart): with an
+    empty cache folder (the program compiled) and with the folder an earlier process
+    filled; medians of ``repeats`` processes each."""
+    out = {}
+    for what in ("elbow", "gap"):
+        empty, filled = [], []
+        for _ in range(repeats):
+            with tempfile.TemporaryDirectory(prefix="jaxmeans-small-") as cache:
+                env = dict(os.environ, JAXMEANS_CACHE_DIR=cache)
+                for times in (empty, filled):
+                    run = subprocess.run(
+                        [sys.executable, os.path.abspath(__file__), "--child", what],
+                        env=env, capture_output=True, text=True, check=True,
+                    )  # fmt: skip
+                    times.append(json.loads(run.stdout.strip().splitlines()[-1])["s"])
+        out[f"{what}_first_empty_s"] = float(np.median(empty))
+        out[f"{what}_first_filled_s"] = float(np.median(filled))
+    return out
+
+
 def _median_time(fn, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -197,12 +236,19 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--no-r", action="store_true", help="leave R's columns out")
     parser.add_argument("--json", help="also write the rows here")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        _child(args.child)
+        return [{}]
     with_r = not args.no_r and have_r()
     if not args.no_r and not with_r:
         print("Rscript with the cluster package not found: R's columns left out")
     rows = [row(name, args.repeats, args.n_refs, with_r) for name in args.sets.split(",")]
     _print(rows)
+    first = first_calls()
+    print("first call on iris, fresh process:", {k: round(v, 3) for k, v in first.items()})
+    rows[0].update(first)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"machine": platform.processor() or platform.machine(), "rows": rows},

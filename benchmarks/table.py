@@ -87,6 +87,9 @@ def render(rows: list[dict]) -> str:
     ttr = [r for r in rows if r["kind"] == "ttr"]
     if ttr:
         lines += ["", *_ttr_table(ttr)]
+    small = [r for r in rows if r["kind"] == "small"]
+    if small:
+        lines += ["", *_small_table(small)]
     machine = rows[0].get("machine", "unknown machine")
     caption = f"Machine: {machine}."
     if "gemm" in by_kind:
@@ -119,6 +122,60 @@ def _ttr_table(rows: list[dict]) -> list[str]:
             f"(+{_s(row['jaxmeans_cold_import_s'])}) | {_s(row['jaxmeans_second_s'])} "
             f"| {_s(row['sklearn_s'])} | **{row['ratio_second']:.2f}x** | {'; '.join(parts)} |"
         )
+    return lines
+
+
+# Small data (benchmarks/small.py): the least ratio each row must reach, and the first-call
+# limits in seconds (empty cache, cache filled).
+SMALL_TARGETS = {"elbow_vs_r": 3.0, "elbow_vs_sklearn": 10.0, "gap_vs_r": 5.0, "fit_vs_r": 1.0}
+FIRST_CALL = (1.5, 0.3)
+
+
+def _x(row: dict, name: str) -> str:
+    if name not in row:
+        return ""
+    met = "met" if row[name] >= SMALL_TARGETS[name] else "not met"
+    return f"**{row[name]:.2f}x** ({met})"
+
+
+def _small_table(rows: list[dict]) -> list[str]:
+    """Research-sized data, warm: jaxmeans against R (when it was there) and scikit-learn."""
+    lines = [
+        "| small data, warm (ratio: peer's time / jaxmeans') | jaxmeans | R | ratio to R "
+        "(target) | scikit-learn | ratio to scikit-learn (target) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        data = f"{r['set']} ({r['n']:,} x {r['d']})"
+        r_elbow = _s(r["r_elbow_s"]) if "r_elbow_s" in r else "not run"
+        lines.append(
+            f"| {data}: elbow, ks 1..10, `n_init=10` | {_s(r['elbow_s'])} | {r_elbow} "
+            f"| {_x(r, 'elbow_vs_r')} (>= 3x) | {_s(r['sklearn_elbow_s'])} "
+            f"| {_x(r, 'elbow_vs_sklearn')} (>= 10x) |"
+        )
+        ours = f"{_s(r['gap_s'])}, k = {r['gap_k_best']}"
+        theirs = f"{_s(r['r_gap_s'])}, k = {r['r_gap_k_best']}" if "r_gap_s" in r else "not run"
+        lines.append(
+            f"| {data}: gap, ks 1..10, 50 reference sets, `n_init=10` (R: `clusGap`) "
+            f"| {ours} | {theirs} | {_x(r, 'gap_vs_r')} (>= 5x) | | |"
+        )
+        r_fit = _s(r["r_fit_s"]) if "r_fit_s" in r else "not run"
+        lines.append(
+            f"| {data}: `KMeans(3).fit` (R: `kmeans(X, 3, nstart=10)`) | {_s(r['fit_s'])} "
+            f"| {r_fit} | {_x(r, 'fit_vs_r')} (>= 1x) | {_s(r['sklearn_fit_s'])} "
+            f"| **{r['fit_vs_sklearn']:.2f}x** |"
+        )
+    first = next((r for r in rows if "elbow_first_empty_s" in r), None)
+    if first is not None:
+        empty_max, filled_max = FIRST_CALL
+        for what in ("elbow", "gap"):
+            empty, filled = first[f"{what}_first_empty_s"], first[f"{what}_first_filled_s"]
+            ok = "met" if empty < empty_max and filled < filled_max else "not met"
+            lines.append(
+                f"| first {what} call on iris, fresh process (import apart): empty cache / "
+                f"cache filled | {_s(empty)} / {_s(filled)} | | < {empty_max:g} s / "
+                f"< {filled_max:g} s ({ok}) | | |"
+            )
     return lines
 
 

@@ -40,7 +40,7 @@ def test_run_writes_every_documented_row(run_rows):
     kinds = [row["kind"] for row in run_rows]
     assert kinds == [
         "gemm", "fit", "fit", "fit", "fit", "sparse", "cosine", "sweep", "gap", "cold", "ttr",
-        "ttr", "ttr",
+        "ttr", "ttr", "small",
     ]  # fmt: skip
     for row in run_rows:
         assert row["machine"]
@@ -66,6 +66,16 @@ def test_run_writes_every_documented_row(run_rows):
             assert row["ratio_second"] == pytest.approx(
                 row["sklearn_s"] / row["jaxmeans_second_s"], rel=0.01
             )
+        if row["kind"] == "small":
+            # Iris: jaxmeans and scikit-learn side by side (R where Rscript is here), and the
+            # first calls in fresh processes, the cache-filled one quicker.
+            assert row["set"] == "iris" and row["elbow_s"] > 0 and row["gap_s"] > 0
+            assert row["elbow_vs_sklearn"] == pytest.approx(
+                row["sklearn_elbow_s"] / row["elbow_s"], rel=0.01
+            )
+            assert 1 <= row["gap_k_best"] <= 10
+            for what in ("elbow", "gap"):
+                assert 0 < row[f"{what}_first_filled_s"] < row[f"{what}_first_empty_s"]
     cold = next(row for row in run_rows if row["kind"] == "cold")
     assert 0 < cold["jaxmeans_cached_s"] < cold["jaxmeans_s"] < 60
 
@@ -90,6 +100,7 @@ def test_table_quotes_the_json_in_the_readme(run_rows, tmp_path):
         and "cold start" in text
     )
     assert "GridSearchCV" in text and "20 data sets" in text and "cache filled" in text
+    assert "iris (150 x 4): elbow, ks 1..10" in text and "first gap call on iris" in text
 
 
 def test_table_refuses_a_readme_without_markers(tmp_path):
@@ -112,6 +123,23 @@ def test_table_marks_targets_met_and_not_met():
     assert "| **2.00x** | >= 1x (met) |" in text
     assert "| **0.50x** | >= 1x (not met) |" in text
     assert "< 2 s (not met)" in text
+
+
+def test_small_table_marks_targets_and_leaves_r_out_when_absent():
+    row = {"kind": "small", "set": "iris", "n": 150, "d": 4, "elbow_s": 0.004,
+           "sklearn_elbow_s": 0.2, "elbow_vs_sklearn": 50.0, "gap_s": 0.1, "gap_k_best": 6,
+           "fit_s": 0.002, "sklearn_fit_s": 0.003, "fit_vs_sklearn": 1.5,
+           "elbow_first_empty_s": 2.0, "elbow_first_filled_s": 0.1,
+           "gap_first_empty_s": 1.0, "gap_first_filled_s": 0.2}  # fmt: skip
+    text = "\n".join(table._small_table([row]))
+    assert "| 4 ms | not run |" in text and "**50.00x** (met) (>= 10x)" in text
+    assert "2.00 s / 100 ms | | < 1.5 s / < 0.3 s (not met)" in text
+    assert "1.00 s / 200 ms | | < 1.5 s / < 0.3 s (met)" in text
+    with_r = dict(row, r_elbow_s=0.011, elbow_vs_r=2.75, r_gap_s=0.9, r_gap_k_best=6,
+                  gap_vs_r=9.0, r_fit_s=0.001, fit_vs_r=0.5)  # fmt: skip
+    text = "\n".join(table._small_table([with_r]))
+    assert "**2.75x** (not met) (>= 3x)" in text and "**9.00x** (met) (>= 5x)" in text
+    assert "100 ms, k = 6 | 900 ms, k = 6" in text and "**0.50x** (not met) (>= 1x)" in text
 
 
 @pytest.mark.slow

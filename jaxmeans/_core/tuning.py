@@ -56,6 +56,9 @@ class Tuning:
         :data:`jaxmeans._runtime.compile.FAST_COMPILE`: on XLA:CPU 0.7-1.0 s instead of 1.2-2.5 s,
         and as fast to run up to about 2**22 at k = 8 (1.2-1.3x the time at 2**23-2**24;
         2-5x at k = 16-32). -1: never.
+      fast_compile_any_k_max_work: programs of at most this work take those options at
+        any k (iris' elbow of ks 1..10 and its gap, k = 10: compiled in 1.8 s against 3.1
+        and ran in 5.5 ms against 11; benchmarks/NOTES.md, "Small and many").
       sequential_restarts_max_work: restarts of programs whose single fit has
         ``n * d * k`` (padded) up to this run one after another (``lax.map``) rather than
         side by side (``vmap``): the ten k-means++ restarts ``n_init="auto"`` gives iris
@@ -116,6 +119,7 @@ class Tuning:
     fast_compile_max_work: int
     fast_compile_max_k: int
     auto_restarts: int = 10
+    fast_compile_any_k_max_work: int = 2**18
     one_hot_lanes_max_k: int = 16
     sequential_restarts_max_work: int = 2**16
     sequential_seedings: bool = True
@@ -182,7 +186,8 @@ class Tuning:
     def fast_compile(self, work: int, k: int) -> bool:
         """Whether a program of ``work = n * d * k`` with ``k`` centroid rows takes the
         fast-compiling options."""
-        return work <= self.fast_compile_max_work and k <= self.fast_compile_max_k
+        small_k = k <= self.fast_compile_max_k or work <= self.fast_compile_any_k_max_work
+        return work <= self.fast_compile_max_work and small_k
 
 
 _PRECISIONS = {
@@ -219,6 +224,7 @@ def tuning_for(platform: str) -> Tuning:
         bounded_min_work=None,
         fast_compile_max_work=-1,
         fast_compile_max_k=-1,
+        fast_compile_any_k_max_work=-1,
         # Not measured on accelerators: the CPU's rule, where restarts are surely cheap.
         auto_restarts=10,
         sequential_restarts_max_work=-1,
