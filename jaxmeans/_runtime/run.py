@@ -164,7 +164,8 @@ def sweep(spec: Spec, *, progress: bool = False) -> ElbowResult:
         centroids=unframed(out.centroids, frame, spec.dtype),
         inertia=cast(np.asarray(out.inertia, np.float64) / frame.scale**2 / w_scale, spec.dtype),
     )
-    return jax.device_put(_elbow(out, knee), spec.device)
+    # The knee goes to the device with the rest, in the same transfer.
+    return jax.device_put(ElbowResult(*out, knee=np.int32(knee)), spec.device)
 
 
 def _call_sweep(spec: Spec, problem, ks, progress: bool):
