@@ -18,6 +18,8 @@ TARGETS = {"fit": 1.0, "sparse": 1.0, "cosine": 1.0, "sweep": 2.0, "gap": 5.0}
 
 
 def _s(seconds: float) -> str:
+    if seconds < 0.01:  # small data: a millisecond or two, to a hundredth
+        return f"{seconds * 1e3:.2f} ms"
     return f"{seconds * 1e3:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 

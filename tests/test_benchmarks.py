@@ -132,7 +132,7 @@ def test_small_table_marks_targets_and_leaves_r_out_when_absent():
            "elbow_first_empty_s": 2.0, "elbow_first_filled_s": 0.1,
            "gap_first_empty_s": 1.0, "gap_first_filled_s": 0.2}  # fmt: skip
     text = "\n".join(table._small_table([row]))
-    assert "| 4 ms | not run |" in text and "**50.00x** (met) (>= 10x)" in text
+    assert "| 4.00 ms | not run |" in text and "**50.00x** (met) (>= 10x)" in text
     assert "2.00 s / 100 ms | | < 1.5 s / < 0.3 s (not met)" in text
     assert "1.00 s / 200 ms | | < 1.5 s / < 0.3 s (met)" in text
     with_r = dict(row, r_elbow_s=0.011, elbow_vs_r=2.75, r_gap_s=0.9, r_gap_k_best=6,

@@ -11,10 +11,10 @@ from .._runtime import inputs, run
 from .._runtime import validation as v
 from .._runtime.buckets import tiny
 from .._runtime.compile import Program
+from .._runtime.placement import tuning_of
 from .._runtime.spec import gap_slots, specify
 
 REFERENCES = ("uniform", "pca")
-AUTO_RESTARTS = 10  # n_init="auto" on data in the smallest row bucket
 GAP = Program(gap_program, ("ks", "n_refs", "reference", "plan", "tuning"))
 
 
@@ -46,8 +46,8 @@ def gap_statistic(
       n_refs: reference sets ``B``.
       key: PRNG key or int seed (default 0) for the reference draws and the seedings; the
         same seedings serve the data and every reference set.
-      n_init: k-means++ restarts per fit, or ``"auto"``: 10 where the data fill the
-        smallest row bucket (at most ``4096 / d`` rows: iris, standardised wine), 1 above.
+      n_init: k-means++ restarts per fit, or ``"auto"``: 10 for data of at most
+        ``4096 / d`` rows (iris, standardised wine; the smallest row buckets), 1 above.
         With one restart the statistic's ``k_best`` on standardised wine moved between 3
         and 5 with the key; with ten it was 4 for every key (50 reference sets), as
         R's ``clusGap`` finds. On such data ten restarts run in a fraction of a second.
@@ -84,7 +84,7 @@ def gap_statistic(
         raise ValueError(f"ks must hold at least two values to compare, got {list(ks_t)}")
     n_refs = v.check_int(n_refs, "n_refs")
     if isinstance(n_init, str) and n_init == "auto":
-        n_init = AUTO_RESTARTS if tiny(*X.shape) else 1
+        n_init = tuning_of(X).auto_restarts if tiny(*X.shape) else 1
     if not isinstance(reference, str) or reference not in REFERENCES:
         raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
     spec = specify(

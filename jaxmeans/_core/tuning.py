@@ -171,9 +171,7 @@ class Tuning:
     def one_hot_update(self, k: int, lanes: bool = False) -> bool:
         """Whether per-cluster sums for ``k`` centroids are a one-hot GEMM (``lanes``: in
         fits side by side)."""
-        return k <= (
-            max(self.one_hot_max_k, self.one_hot_lanes_max_k) if lanes else self.one_hot_max_k
-        )
+        return k <= self.one_hot_max_k or (lanes and k <= self.one_hot_lanes_max_k)
 
     def bounded(self, k: int, d: int) -> bool:
         """Whether a single fit of ``k`` centroids in ``d`` dimensions runs with bounds.
