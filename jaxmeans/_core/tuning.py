@@ -98,7 +98,7 @@ class Tuning:
       fused_block_rows, fused_block_k: the kernel's tile (rows per grid step, centroids
         per inner step).
       auto_restarts, auto_restart_max_k: ``KMeans(n_init="auto")`` with k-means++ runs
-        ``auto_restarts`` restarts side by side when the data fill the smallest row bucket
+        ``auto_restarts`` restarts side by side when the data have at most ``4096 / d`` rows
         (:func:`jaxmeans._runtime.buckets.tiny`: 4,096 entries, iris is 600) and ``k`` is at most
         ``auto_restart_max_k`` (the smallest cluster bucket); else one, as scikit-learn.
         There a fit's time is fixed costs: on 2 CPU cores, warm, iris took 3.3 ms for one
@@ -152,7 +152,7 @@ class Tuning:
 
     def restarts_for_auto(self, tiny: bool, k: int) -> int:
         """Restarts ``n_init="auto"`` runs for a k-means++ fit of ``k`` clusters to data
-        that do (``tiny``) or do not fill the smallest row bucket."""
+        that have (``tiny``) or do not have at most ``4096 / d`` rows."""
         return self.auto_restarts if tiny and k <= self.auto_restart_max_k else 1
 
     def split_sweep(self, entries: int) -> bool:

@@ -205,7 +205,7 @@ def _merged(ks: np.ndarray, parts: list, outs: list) -> SweepOutput:
 def gap_sets(spec: Spec, reference: str, n_refs: int):
     """The gap statistic of the spec's data for its ``ks``: the inertia of the data and of
     ``n_refs`` reference sets drawn in the ``reference`` box of the framed data, every k
-    of each set by the sweep's queue with one slot, one program call per set from a
+    of each set by the sweep's queue (the spec's slots), one program call per set from a
     thread per core. Returns the :class:`~jaxmeans._core.types.GapResult`, ``log_w`` and
     ``ref_log_w`` in the data's units."""
     problem, frame, w_scale = frame_problem(spec)

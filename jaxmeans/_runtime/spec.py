@@ -250,9 +250,9 @@ def _sweep_parts(ks, rows: int, k_rows: int, n_init: int, tuning: Tuning) -> lis
 
 
 def gap_slots(n: int, d: int) -> int:
-    """Slots of each data set's work queue in the gap statistic: one for data beyond the
-    smallest row bucket, whose single fit carries its sums from step to step; eight for
-    data within it (iris, standardised wine), where a step's fixed cost outweighs its
+    """Slots of each data set's work queue in the gap statistic: one for data of more
+    than ``4096 / d`` rows, whose single fit carries its sums from step to step; eight for
+    smaller data (iris, standardised wine), where a step's fixed cost outweighs its
     rows. Measured on 2 cores, ks 1..10, ``n_init=10``, 50 reference sets: iris 150-171 ms
     with one slot, 115-118 ms with eight; 5,000 x 8 blobs (10 sets) 1.36 s with one,
     1.9-2.4 s with four to sixteen (benchmarks/NOTES.md, "Small and many")."""
