@@ -67,6 +67,20 @@ def _draw_proportional(u: jax.Array, mass: jax.Array, block: int) -> jax.Array:
     return (b * block + jnp.minimum(j, _last_positive(rows))).astype(jnp.int32)
 
 
+def draw_block(n: int) -> int:
+    """Rows per block of :func:`_draw_proportional` over ``n`` entries: the largest divisor
+    of ``n`` up to ``sqrt(n)``, so that both cumulative sums (over the blocks, then inside
+    one) are short; XLA:CPU's cumulative sum costs far more than linear in its length. On
+    2 cores one draw step took 18 us with iris' 192 rows as one block against 2.6 with
+    blocks of 16, and 333 us with 8,192 rows in blocks of 2,048 against 83 with 64
+    (benchmarks/NOTES.md, "Small and many"). ``n`` itself when it has no divisor of at
+    least 8 there."""
+    for b in range(math.isqrt(n), 7, -1):
+        if n % b == 0:
+            return b
+    return n
+
+
 def _pick_shard(u: jax.Array, mass: jax.Array, axis):
     """For a data-parallel draw: which device owns each draw of ``u`` (by the devices' total
     masses, in device order), and each draw's uniform rescaled to that device's own mass
@@ -119,7 +133,7 @@ def kmeans_plusplus_core(
       device that drew them.
     """
     d, n, w = data.d, data.n_pad, data.w
-    block = data.block_rows  # the draws pick a block of rows, then a row in it
+    block = draw_block(n)  # the draws pick a block of rows, then a row in it
     total = (lambda v: v) if axis is None else (lambda v: lax.psum(v, axis))
     # All uniforms up front, a row per step, so the loop body holds no random number
     # generator (each one costs XLA:CPU ~0.1 s to compile). Row i depends only on (key, i),
