@@ -216,9 +216,13 @@ def test_a_sweep_split_over_cores_equals_one_program(monkeypatch, key):
         monkeypatch.setattr(threads, "cores", lambda cores=cores: cores)
         results.append(jaxmeans.elbow(X, range(1, 10), key=key))
     assert calls == [1, 2]  # one part, then two
-    for a, b in zip(results[0], results[1], strict=True):
-        if a is not None:
-            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # The same fits: labels and iteration counts equal; the parts run fewer fits side by
+    # side, whose one-hot sums XLA may add in another order (jax 0.8: up to 2e-6).
+    for name in ("ks", "labels", "n_iter", "converged", "knee"):
+        np.testing.assert_array_equal(getattr(results[0], name), getattr(results[1], name))
+    for name in ("inertia", "centroids"):
+        a, b = getattr(results[0], name), getattr(results[1], name)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-5)
 
 
 def test_progress_of_a_split_sweep_counts_every_fit_that_runs(monkeypatch, capsys):
