@@ -64,10 +64,18 @@ class Tuning:
         side by side (``vmap``): the ten k-means++ restarts ``n_init="auto"`` gives iris
         (1,024 x 4 x 8 padded) compiled in 1.0-1.1 s against 1.2-1.4 s and ran in
         3.2-3.9 ms against 4.8-5.0 ms, with the same result. -1: never.
+      vmap_restarts_max_rows: restarts of programs with at most this many rows (padded)
+        run side by side all the same: in the tight buckets of iris-sized data a step's
+        fixed cost outweighs its rows. ``KMeans(3).fit`` with ten restarts, in-process, in
+        random order: iris (192 rows) 1.67 ms against 1.85, standardised wine 1.79
+        against 2.02, 100 x 20 1.19 against 1.35; from 320 rows on as fast or slower
+        (2,000 x 2, k = 8: 8.95 ms against 7.02; benchmarks/NOTES.md, "Small and many").
       sequential_seedings: a sweep's k-means++ seedings (one per restart and trial
         count) run one after another (``lax.map``), not side by side (``vmap``): on
         XLA:CPU the three seedings of ks 1..10 took 6.0 ms against 11.5 ms at 20,000 x 8,
-        and the nine of ``n_init=3`` 62 ms against 85 ms at 100,000 x 8.
+        and the nine of ``n_init=3`` 62 ms against 85 ms at 100,000 x 8. On iris-sized
+        inputs side by side measured no faster (iris' elbow of ks 1..10, ``n_init=10``:
+        within the spread of two compilations of the same program, about 10%).
       split_sweep_min_entries, split_sweep_max_entries: an elbow sweep whose distance
         blocks hold this many entries over all its fits side by side (``n * k * slots``,
         padded) runs its ks in one part per core, each part one call of the same program
@@ -122,6 +130,7 @@ class Tuning:
     fast_compile_any_k_max_work: int = 2**18
     one_hot_lanes_max_k: int = 16
     sequential_restarts_max_work: int = 2**16
+    vmap_restarts_max_rows: int = 256
     sequential_seedings: bool = True
     split_sweep_min_entries: int = 2**17
     split_sweep_max_entries: int = 2**22
@@ -160,9 +169,10 @@ class Tuning:
         distances runs in parts, one per core."""
         return self.split_sweep_min_entries <= entries <= self.split_sweep_max_entries
 
-    def sequential_restarts(self, work: int) -> bool:
-        """Whether restarts of a fit of ``work = n * d * k`` run one after another."""
-        return work <= self.sequential_restarts_max_work
+    def sequential_restarts(self, work: int, rows: int) -> bool:
+        """Whether restarts of a fit of ``work = n * d * k`` over ``rows`` (both padded)
+        run one after another."""
+        return rows > self.vmap_restarts_max_rows and work <= self.sequential_restarts_max_work
 
     def variadic_reduce(self, k: int) -> bool:
         """Whether the nearest of ``k`` centroids is found by one (value, index) reduction."""

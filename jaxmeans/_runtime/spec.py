@@ -225,7 +225,7 @@ def _decide(kind, problem, s: Settings, n, d, dtype, device, tuning, split, weig
         work = rows * d * k_rows * lanes
     options = options_for(tuning, work, k_rows) if bucketed else None
     n_blocks, block = tuning.block_layout(rows, k_rows, 1 if bounded else lanes)
-    small = tuning.sequential_restarts(n_blocks * block * d * k_rows)
+    small = tuning.sequential_restarts(n_blocks * block * d * k_rows, n_blocks * block)
     carry = tuning.carry_sums and kind in ("dense", "split") and not weighted and options is None
     plan = Plan(
         k=k_rows,

@@ -1,5 +1,7 @@
 """Shape buckets: nearby sizes share one program, and the padding is invisible."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,6 +10,7 @@ from helpers import count_compiles
 from sklearn.cluster import KMeans as SkKMeans
 
 import jaxmeans
+from jaxmeans._core import tuning
 from jaxmeans._core.tuning import CPU, tuning_for
 from jaxmeans._runtime import run
 from jaxmeans._runtime.buckets import cluster_bucket, pair_bucket, row_bucket
@@ -152,6 +155,22 @@ def test_bucket_rules():
     assert [cluster_bucket(k) for k in (1, 8, 9, 11, 17, 100, 256)] == [8, 8, 10, 12, 20, 112, 256]
     for n in (1, 64, 65, 1000, 50_000):
         assert n <= pair_bucket(n) <= max(64, n * 9 / 8 + 1)
+
+
+def test_restarts_side_by_side_on_iris_sized_data_one_after_another_above(monkeypatch, key):
+    rng = np.random.default_rng(0)
+    iris_sized, larger = rng.normal(size=(150, 4)), rng.normal(size=(600, 4))
+    settings = dict(k=3, key=key, init="k-means++", n_init=10, max_iter=300, tol=1e-4)
+    assert not specify(iris_sized, **settings).plan.sequential  # 192 rows: vmap
+    assert specify(larger, **settings).plan.sequential  # 640 rows: lax.map
+    # Either way the same fit: restart i draws from the same key and runs the same loop.
+    ours = jaxmeans.kmeans(iris_sized, 3, key=key, n_init=10)
+    monkeypatch.setattr(tuning, "CPU", dataclasses.replace(CPU, vmap_restarts_max_rows=0))
+    assert specify(iris_sized, **settings).plan.sequential
+    other = jaxmeans.kmeans(iris_sized, 3, key=key, n_init=10)
+    np.testing.assert_array_equal(np.asarray(ours.labels), np.asarray(other.labels))
+    assert int(ours.n_iter) == int(other.n_iter)
+    np.testing.assert_allclose(ours.centroids, other.centroids, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.slow
