@@ -6,10 +6,28 @@ cache included) is never touched. Each entry is one executable serialised with
 decides the program: the library's source, the jax and jaxlib versions, the platform and the
 device kind (and, on CPUs, the processor, whose instruction set the code is compiled for),
 ``XLA_FLAGS``, the JAX settings that change a trace, the program, its static arguments, the
-shapes and dtypes of its inputs and the compile options. A file that is corrupt, truncated,
-from another version or unreadable is ignored and the program compiled again; writes go to
-a temporary file that is then renamed, so concurrent processes never see half an entry; the
-folder's size is bounded, least recently used entries removed first.
+shapes and dtypes of its inputs and the compile options.
+
+What the cache trusts, and what it never does:
+
+- Entries live in the library's own subfolder, ``programs``, of the cache folder; only
+  files there that are named and headed as entries are ever removed, so a cache folder set
+  to ``~/.cache`` or a data folder loses nothing of the user's.
+- An executable is native code: whoever can write the folder can make this process run
+  code. The ``programs`` folder is created readable by its owner only, and a ``programs``
+  folder owned by another user, or writable by group or others, is not used (as ``ssh``
+  refuses such keys): programs are then compiled in each process, with one warning.
+- Each entry holds the full text of its key, checked before anything else is read: an entry
+  written for another program is compiled again, never used. Its body is unpickled by an
+  unpickler that builds only the classes an executable of this library is made of, so a
+  crafted file cannot name a function to call.
+- A file that is corrupt, truncated, from another version or unreadable is ignored and the
+  program compiled again; writes go to a temporary file that is then renamed, so concurrent
+  processes never see half an entry; temporary files a killed writer left are removed
+  after an hour; the folder's size is bounded (least recently used entries removed first,
+  temporary files counted).
+- In memory, at most :data:`MEMORY_PROGRAMS` executables are kept, least recently used
+  dropped first, so a long run of varied shapes does not grow without bound.
 
 On by default in a per-user folder (``$XDG_CACHE_HOME/jaxmeans``, else
 ``~/.cache/jaxmeans``). ``JAXMEANS_CACHE_DIR`` moves it; set to an empty string it turns the
@@ -18,15 +36,21 @@ cache off, as :func:`set_cache_dir` with ``None`` does from Python.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
+import io
 import os
 import pathlib
 import pickle
 import platform
 import re
+import stat
+import struct
 import tempfile
 import threading
+import time
+import warnings
 
 import jax
 import jaxlib
@@ -34,13 +58,21 @@ from jax.sharding import Mesh
 
 ENV = "JAXMEANS_CACHE_DIR"
 MAX_BYTES = 1 << 30
-_MAGIC = b"jaxmeans-executable-1\n"
+MEMORY_PROGRAMS = 32
+PROGRAMS = "programs"  # the library's own subfolder of the cache folder
+_MAGIC = b"jaxmeans-program-2\n"
+_SUFFIX = ".program"
+_ENTRY = re.compile(r"[0-9a-f]{64}\.program")
+_TMP_PREFIX = ".tmp-"
+_TMP_MAX_AGE = 3600.0  # seconds: older temporary files were left by a writer that died
+_LEGACY = (re.compile(r"[0-9a-f]{64}"), b"jaxmeans-executable-1\n")  # before "programs"
 _UNSET = object()
 
 _lock = threading.Lock()
-_memory: dict[tuple, object] = {}
+_memory: collections.OrderedDict[tuple, object] = collections.OrderedDict()
 _folder: object = _UNSET  # pathlib.Path, None (off), or _UNSET (read the environment)
 _fingerprint: str | None = None
+_refused: set[str] = set()  # folders already warned about
 
 
 def _default_folder() -> pathlib.Path:
@@ -131,8 +163,9 @@ def _settings() -> tuple:
     return tuple((name, getattr(config, name, None)) for name in names)
 
 
-def key(name: str, static: dict, args, options: dict | None, device) -> str:
-    """The hash naming the executable of program ``name`` for these inputs."""
+def key_text(name: str, static: dict, args, options: dict | None, device) -> str:
+    """Everything that decides the executable of program ``name`` for these inputs, as
+    text: an entry records it, and is used only for the same text."""
     avals = [repr(jax.typeof(a)) for a in jax.tree.leaves(args)]
     devices = _devices(device)
     parts = (
@@ -151,7 +184,16 @@ def key(name: str, static: dict, args, options: dict | None, device) -> str:
         avals,
         sorted((options or {}).items()),
     )
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    return repr(parts)
+
+
+def key(name: str, static: dict, args, options: dict | None, device) -> str:
+    """The hash naming the executable of program ``name`` for these inputs."""
+    return _entry_name(key_text(name, static, args, options, device))
+
+
+def _entry_name(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest() + _SUFFIX
 
 
 def _devices(device) -> list:
@@ -159,13 +201,14 @@ def _devices(device) -> list:
     return list(device.devices.flat) if isinstance(device, Mesh) else [device]
 
 
-def get_compiled(name: str, jitted, args, static: dict, options, *, persist: bool, device):
-    """The compiled executable of ``jitted`` for ``args`` (arrays or NumPy arrays, which the
-    executable takes as they are) and ``static`` on ``device`` (a device, or for a
-    data-parallel program the mesh its arrays are split over): from memory, from the
-    disk cache, or compiled now (and then stored). Programs with host callbacks
-    (``persist`` False) are kept in memory only, and so are programs over a mesh that
-    spans several processes (each process would write the same entry)."""
+def get_compiled(name: str, make_jitted, args, static: dict, options, *, persist: bool, device):
+    """The compiled executable of ``make_jitted()`` (a jitted function, made only to
+    compile) for ``args`` (arrays or NumPy arrays, which the executable takes as they are)
+    and ``static`` on ``device`` (a device, or for a data-parallel program the mesh its
+    arrays are split over): from memory, from the disk cache, or compiled now (and then
+    stored). Programs with host callbacks (``persist`` False) are kept in memory only, and
+    so are programs over a mesh that spans several processes (each process would write
+    the same entry)."""
     leaves, tree = jax.tree.flatten(args)
     memo = (
         name,
@@ -177,21 +220,26 @@ def get_compiled(name: str, jitted, args, static: dict, options, *, persist: boo
         _settings(),
         os.environ.get("XLA_FLAGS", ""),
     )
-    compiled = _memory.get(memo)
-    if compiled is not None:
-        return compiled
-    entry = key(name, static, args, options, device)
+    with _lock:
+        compiled = _memory.get(memo)
+        if compiled is not None:
+            _memory.move_to_end(memo)
+            return compiled
     spans_processes = isinstance(device, Mesh) and jax.process_count() > 1
-    folder = _current() if persist and not spans_processes else None
+    folder = _programs_folder() if persist and not spans_processes else None
     if folder is not None:
-        compiled = _read(folder / entry, device)
+        text = key_text(name, static, args, options, device)
+        compiled = _read(folder / _entry_name(text), text, device)
     if compiled is None:
         # Compiled for the device the inputs are on (arrays split over a mesh already are).
         placed = args if isinstance(device, Mesh) else jax.device_put(args, device)
-        compiled = jitted.lower(*placed, **static).compile(compiler_options=options)
+        compiled = make_jitted().lower(*placed, **static).compile(compiler_options=options)
         if folder is not None and loadable(compiled):
-            _write(folder, entry, compiled)
-    _memory[memo] = compiled
+            _write(folder, text, compiled)
+    with _lock:
+        _memory[memo] = compiled
+        while len(_memory) > MEMORY_PROGRAMS:
+            _memory.popitem(last=False)
     return compiled
 
 
@@ -213,8 +261,137 @@ def loadable(compiled) -> bool:
     return all(t in _XLA_CUSTOM_CALLS or t.startswith("__") for t in targets)
 
 
-def _read(path: pathlib.Path, device):
-    """The executable stored at ``path``, or None when it is missing or unusable."""
+def _programs_folder() -> pathlib.Path | None:
+    """The folder entries live in, or None when the cache is off or the folder is not
+    safe to load code from (:func:`_untrusted`)."""
+    folder = _current()
+    if folder is None:
+        return None
+    programs = folder / PROGRAMS
+    problem = _untrusted(programs)
+    if problem is None:
+        return programs
+    with _lock:
+        first = str(programs) not in _refused
+        _refused.add(str(programs))
+    if first:
+        warnings.warn(
+            f"jaxmeans: not using the compiled-program cache in {programs}: {problem}, so "
+            "a program stored there could have been written by someone else. Programs are "
+            f"compiled in each process instead; make the folder yours with mode 700 (chmod "
+            f"700 {programs}), or set {ENV} to another folder.",
+            RuntimeWarning,
+            stacklevel=5,
+        )
+    return None
+
+
+def _untrusted(folder: pathlib.Path) -> str | None:
+    """Why ``folder`` must not be loaded from (owned by another user, writable by group or
+    others, not a folder), or None. A folder that does not exist yet is created private;
+    systems without user ids (Windows) are not checked."""
+    if not hasattr(os, "getuid"):
+        return None
+    try:
+        info = os.stat(folder)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror})"
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a folder"
+    if info.st_uid != os.getuid():
+        return f"it is owned by user id {info.st_uid}, not this user ({os.getuid()})"
+    if info.st_mode & 0o022:
+        return f"it is writable by {'group' if info.st_mode & 0o020 else 'others'}"
+    return None
+
+
+# What an executable's pickle is built from (jax 0.8 to 0.10 name some differently): only
+# these are found, so a file cannot name any other function for the unpickler to call.
+_ALLOWED = {
+    "builtins": {"slice", "frozenset", "set", "complex", "range"},
+    "numpy": {"dtype", "ndarray"},
+    "numpy._core.multiarray": {"_reconstruct", "scalar"},
+    "numpy.core.multiarray": {"_reconstruct", "scalar"},
+    "jax": {"P"},
+    "jax._src.core": {"ShapedArray", "ManualAxisType", "MemorySpace"},
+    "jax._src.memory": {"Space"},
+    "jax._src.interpreters.pxla": {"AllArgsInfo", "UnloadedMeshExecutable"},
+    "jax._src.layout": {"Layout", "Format", "DeviceLocalLayout"},
+    "jax._src.linear_util": {"DebugInfo"},
+    "jax._src.mesh": {"AbstractDevice", "AbstractMesh", "AxisType", "Mesh", "_unpicke_mesh"},
+    "jax._src.named_sharding": {"_unpickle_named_sharding", "NamedSharding"},
+    "jax._src.partition_spec": {"unpickle_pspec", "PartitionSpec"},
+    "jax._src.sharding_impls": {"_unpickle_single_device_sharding", "SingleDeviceSharding"},
+    "jax._src.stages": {"ArgInfo"},
+    "jax._src.tree_util": {"default_registry", "tracing_registry"},
+    "jaxlib._jax": {"DeviceList"},
+    "jaxlib._jax.pytree": {"PyTreeDef"},
+    "jaxlib.xla_extension": {"DeviceList"},
+    "jaxlib.xla_extension.pytree": {"PyTreeDef"},
+}
+_PRNG_MODULES = ("jax._src.prng", "jax._src.random.prng", "jax._src.random.threefry2x32")
+_PRNG_NAME = re.compile(r"(KeyTy|PRNGImpl|_?(threefry|rbg|unsafe_rbg)_\w+)")
+
+
+def _allowed(module: str, name: str) -> bool:
+    if name in _ALLOWED.get(module, ()):
+        return True
+    if module in _PRNG_MODULES:
+        return _PRNG_NAME.fullmatch(name) is not None
+    if module.startswith("jaxmeans._core."):  # the library's own result and input types
+        import importlib
+
+        value = getattr(importlib.import_module(module), name, None)
+        return isinstance(value, type) and issubclass(value, (tuple, *_dataclass_types()))
+    return False
+
+
+def _dataclass_types() -> tuple:
+    from .._core.dense import Data
+    from .._core.sparse import SparseRows
+
+    return (Data, SparseRows)
+
+
+class _Refused(pickle.UnpicklingError):
+    pass
+
+
+class _Unpickler(pickle.Unpickler):
+    """Finds only what :func:`_allowed` allows."""
+
+    def find_class(self, module: str, name: str):
+        if not _allowed(module, name):
+            raise _Refused(f"{module}.{name} is not part of an executable")
+        return super().find_class(module, name)
+
+
+def _unpickle(data: bytes):
+    """The tree pair of an entry, unpickled with :data:`_ALLOWED` only."""
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+def _load_executable(payload: bytes, in_tree, out_tree, devices):
+    """``serialize_executable.deserialize_and_load`` with :data:`_ALLOWED` only."""
+    from jax.experimental import serialize_executable as se
+
+    class Unpickler(se._JaxPjrtUnpickler):
+        def find_class(self, module, name):
+            if not _allowed(module, name):
+                raise _Refused(f"{module}.{name} is not part of an executable")
+            return super().find_class(module, name)
+
+    backend = devices[0].client
+    unloaded, args_info_flat, no_kwargs = Unpickler(io.BytesIO(payload), backend, devices).load()
+    args_info = in_tree.unflatten(args_info_flat)
+    return jax.stages.Compiled(unloaded.load(), [], args_info, out_tree, no_kwargs=no_kwargs)
+
+
+def _read(path: pathlib.Path, text: str, device):
+    """The executable stored at ``path`` for the key ``text``, or None when it is missing,
+    unusable or written for another key."""
     try:
         blob = path.read_bytes()
     except OSError:
@@ -222,40 +399,47 @@ def _read(path: pathlib.Path, device):
     try:
         if not blob.startswith(_MAGIC):
             return None
-        body = blob[len(_MAGIC) :]
-        digest, body = body[:32], body[32:]
+        at = len(_MAGIC)
+        (length,) = struct.unpack_from("<Q", blob, at)
+        at += 8
+        if blob[at : at + length] != text.encode():
+            return None  # written for another program: never used
+        at += length
+        digest, body = blob[at : at + 32], blob[at + 32 :]
         if hashlib.sha256(body).digest() != digest:
             return None
-        payload, in_tree, out_tree = pickle.loads(body)
-        from jax.experimental import serialize_executable
-
-        compiled = serialize_executable.deserialize_and_load(
-            payload, in_tree, out_tree, execution_devices=_devices(device)
-        )
-    except Exception:  # a damaged or foreign entry: compile again
+        (trees_length,) = struct.unpack_from("<Q", body, 0)
+        in_tree, out_tree = _unpickle(body[8 : 8 + trees_length])
+        compiled = _load_executable(body[8 + trees_length :], in_tree, out_tree, _devices(device))
+    except Exception:  # a damaged, foreign or refused entry: compile again
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # recently used: pruned last
     return compiled
 
 
-def _write(folder: pathlib.Path, entry: str, compiled) -> None:
-    """Store ``compiled`` as ``folder/entry``; any failure (read-only folder, full disk,
-    an executable that cannot be serialised) leaves the cache as it was."""
+def _write(folder: pathlib.Path, text: str, compiled) -> None:
+    """Store ``compiled`` for the key ``text`` in ``folder``; any failure (read-only
+    folder, full disk, an executable that cannot be serialised) leaves the cache as it
+    was."""
     try:
         from jax.experimental import serialize_executable
 
-        body = pickle.dumps(serialize_executable.serialize(compiled))
+        payload, in_tree, out_tree = serialize_executable.serialize(compiled)
+        trees = pickle.dumps((in_tree, out_tree))
     except Exception:
         return
-    blob = _MAGIC + hashlib.sha256(body).digest() + body
+    body = struct.pack("<Q", len(trees)) + trees + payload
+    encoded = text.encode()
+    blob = _MAGIC + struct.pack("<Q", len(encoded)) + encoded
+    blob += hashlib.sha256(body).digest() + body
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_SUFFIX, dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(blob)
-            os.replace(tmp, folder / entry)
+            os.replace(tmp, folder / _entry_name(text))
         except BaseException:
             with contextlib.suppress(OSError):
                 os.remove(tmp)
@@ -265,16 +449,37 @@ def _write(folder: pathlib.Path, entry: str, compiled) -> None:
         return
 
 
+def _is_entry(path: str) -> bool:
+    """Whether the file at ``path`` is one of the library's entries (its header says so)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(_MAGIC)) == _MAGIC
+    except OSError:
+        return False
+
+
 def _prune(folder: pathlib.Path, max_bytes: int) -> None:
-    """Remove the least recently used entries until the folder holds at most three
-    quarters of ``max_bytes``, once it holds more than ``max_bytes``."""
-    entries = []
+    """Remove temporary files older than an hour, and once the entries and temporary files
+    hold more than ``max_bytes``, the least recently used entries until they hold three
+    quarters of it. Only the library's own files are touched: entries (named and headed
+    as such) and its temporary files; in the cache folder above, entries of the format
+    before the ``programs`` subfolder."""
+    now = time.time()
+    entries, total = [], 0
     for item in os.scandir(folder):
         with contextlib.suppress(OSError):
-            if item.is_file() and not item.name.startswith(".tmp-"):
-                info = item.stat()
+            if not item.is_file(follow_symlinks=False):
+                continue
+            info = item.stat(follow_symlinks=False)
+            if item.name.startswith(_TMP_PREFIX) and item.name.endswith(_SUFFIX):
+                if now - info.st_mtime > _TMP_MAX_AGE:
+                    os.remove(item.path)
+                else:
+                    total += info.st_size
+            elif _ENTRY.fullmatch(item.name) and _is_entry(item.path):
                 entries.append((info.st_mtime, info.st_size, item.path))
-    total = sum(size for _, size, _ in entries)
+                total += info.st_size
+    _remove_legacy(folder.parent)
     if total <= max_bytes:
         return
     for _, size, path in sorted(entries):
@@ -283,3 +488,15 @@ def _prune(folder: pathlib.Path, max_bytes: int) -> None:
             total -= size
         if total <= max_bytes * 3 // 4:
             return
+
+
+def _remove_legacy(folder: pathlib.Path) -> None:
+    """Entries an earlier version kept at the top of the cache folder (named by a hash and
+    headed as its entries): nothing else there is touched."""
+    pattern, magic = _LEGACY
+    with contextlib.suppress(OSError):
+        for item in os.scandir(folder):
+            if pattern.fullmatch(item.name) and item.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError), open(item.path, "rb") as fh:
+                    if fh.read(len(magic)) == magic:
+                        os.remove(item.path)

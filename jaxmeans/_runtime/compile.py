@@ -13,6 +13,7 @@ program is compiled once per machine and run many times, so no program takes it 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import jax
@@ -38,8 +39,23 @@ class Program:
         if "tuning" not in static_argnames:
             raise ValueError(f"{fun.__name__}: the tuning must be a static argument")
         self.name = f"{fun.__module__}.{fun.__qualname__}"
+        self.fun, self.static_argnames = fun, static_argnames
         self.jitted = jax.jit(fun, static_argnames=static_argnames)
         self.callbacks = tuple(callbacks)
+
+    def fresh(self):
+        """``fun`` jitted anew, for one compilation: JAX keeps what it traces, lowers and
+        compiles for as long as the jitted function lives, so compiling through
+        ``self.jitted`` would keep every executable the process ever built, whatever
+        :mod:`jaxmeans._runtime.cache` drops (2,000 fits of varied shapes: 1 GB
+        resident). A wrapper that lives for one compilation takes that with it."""
+        fun = self.fun
+
+        @functools.wraps(fun)
+        def once(*args, **kwargs):
+            return fun(*args, **kwargs)
+
+        return jax.jit(once, static_argnames=self.static_argnames)
 
     def __call__(self, *args, tuning: Tuning, options: dict | None, device, **static):
         """Run on ``args`` (placed on ``device``, or NumPy arrays for the default device),
@@ -50,7 +66,7 @@ class Program:
             return self.jitted(*args, **static)
         persist = not any(static.get(name) for name in self.callbacks)
         compiled = cache.get_compiled(
-            self.name, self.jitted, args, static, options, persist=persist, device=device
+            self.name, self.fresh, args, static, options, persist=persist, device=device
         )
         return compiled(*args)
 

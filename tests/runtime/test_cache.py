@@ -1,12 +1,17 @@
 """The library's own cache of compiled programs: reused by the next process, robust to
 damaged, foreign, read-only and concurrent folders, and off when asked."""
 
+import contextlib
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import time
+import warnings
 
 import jax
+import numpy as np
 import pytest
 
 import jaxmeans
@@ -57,7 +62,9 @@ def _fit(tmp_path, cache):
 
 
 def _entries(folder):
-    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    """The entries in a cache folder (they live in its ``programs`` subfolder)."""
+    programs = folder / cache.PROGRAMS
+    return sorted(p for p in programs.iterdir() if not p.name.startswith("."))
 
 
 @pytest.mark.slow
@@ -79,7 +86,7 @@ def test_damaged_and_foreign_entries_are_compiled_again(tmp_path):
     entries[0].write_bytes(entries[0].read_bytes()[: len(entries[0].read_bytes()) // 2])
     for entry in entries[1:]:  # another library version's format
         entry.write_bytes(
-            entry.read_bytes().replace(b"jaxmeans-executable-1", b"jaxmeans-executable-0", 1)
+            entry.read_bytes().replace(b"jaxmeans-program-2", b"jaxmeans-program-0", 1)
         )
     again = _fit(tmp_path, folder)
     assert again["compiles"] >= 1 and again["labels"] == first["labels"]
@@ -91,7 +98,7 @@ def test_garbage_entry_is_ignored(tmp_path):
     folder = tmp_path / "cache"
     first = _fit(tmp_path, folder)
     for entry in _entries(folder):
-        entry.write_bytes(b"jaxmeans-executable-1\n" + os.urandom(64))
+        entry.write_bytes(cache._MAGIC + os.urandom(64))
     assert _fit(tmp_path, folder)["labels"] == first["labels"]
 
 
@@ -127,7 +134,7 @@ def test_two_processes_filling_the_cache_at_once(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], [err[-1000:] for _, err in outs]
     a, b = (json.loads(out.strip().splitlines()[-1]) for out, _ in outs)
     assert a["labels"] == b["labels"]
-    assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]
+    assert not [p for p in (folder / cache.PROGRAMS).iterdir() if p.name.startswith(".tmp-")]
     assert _fit(tmp_path, folder)["compiles"] == 0
 
 
@@ -171,15 +178,190 @@ def test_the_key_changes_with_what_decides_the_program(monkeypatch):
     assert base != cache.key("p", {"a": 1}, (x,), None, device)
 
 
+def _fake_entry(folder, i, size=100, mtime=None):
+    path = folder / f"{i:064x}{cache._SUFFIX}"
+    path.write_bytes(cache._MAGIC + b"x" * (size - len(cache._MAGIC)))
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
 def test_the_folder_size_is_bounded_oldest_first(tmp_path):
     for i in range(10):
-        path = tmp_path / f"entry{i}"
-        path.write_bytes(b"x" * 100)
-        os.utime(path, (1000 + i, 1000 + i))
+        _fake_entry(tmp_path, i, mtime=time.time() - 1000 + i)
     cache._prune(tmp_path, 1000)  # 1000 bytes held: nothing to do
-    assert len(_entries(tmp_path)) == 10
+    assert len(list(tmp_path.iterdir())) == 10
     cache._prune(tmp_path, 900)
-    assert [p.name for p in _entries(tmp_path)] == [f"entry{i}" for i in range(4, 10)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"{i:064x}{cache._SUFFIX}" for i in range(4, 10)
+    ]
+
+
+def test_pruning_never_touches_what_is_not_an_entry(tmp_path):
+    # The cache folder pointed at a folder of the user's (~/.cache, a data folder): none of
+    # its files is touched, however large, and neither is anything in "programs" that is
+    # not named and headed as an entry.
+    mine = {"notes.txt": b"my notes", "data.bin": b"d" * 5000, "a" * 64: b"not ours either"}
+    for name, content in mine.items():
+        (tmp_path / name).write_bytes(content)
+    programs = tmp_path / cache.PROGRAMS
+    programs.mkdir(mode=0o700)
+    odd = {"f" * 64 + cache._SUFFIX: b"no header", "readme": cache._MAGIC + b"no entry name"}
+    for name, content in odd.items():
+        (programs / name).write_bytes(content)
+    ours = [_fake_entry(programs, i, size=400, mtime=1000 + i) for i in range(3)]
+    cache._prune(programs, 100)  # far over: every entry of ours goes
+    assert not any(p.exists() for p in ours)
+    for name, content in mine.items():
+        assert (tmp_path / name).read_bytes() == content
+    for name, content in odd.items():
+        assert (programs / name).read_bytes() == content
+
+
+def test_stale_temporary_files_are_removed_and_counted(tmp_path):
+    stale = tmp_path / f".tmp-dead{cache._SUFFIX}"
+    fresh = tmp_path / f".tmp-writing{cache._SUFFIX}"
+    for path in (stale, fresh):
+        path.write_bytes(b"t" * 600)
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    entry = _fake_entry(tmp_path, 1, size=500)
+    cache._prune(tmp_path, 1000)  # the entry and the fresh file: 1,100 bytes
+    assert not stale.exists() and fresh.exists()
+    assert not entry.exists()  # the fresh temporary file counted towards the bound
+
+
+def test_entries_of_the_format_before_the_subfolder_are_removed_nothing_else(tmp_path):
+    legacy = tmp_path / ("b" * 64)
+    legacy.write_bytes(b"jaxmeans-executable-1\n" + b"x" * 10)
+    lookalike = tmp_path / ("c" * 64)
+    lookalike.write_bytes(b"a file of the user's with a hash for a name")
+    programs = tmp_path / cache.PROGRAMS
+    programs.mkdir(mode=0o700)
+    cache._prune(programs, 1 << 20)
+    assert not legacy.exists() and lookalike.exists()
+
+
+@pytest.fixture
+def cache_in(tmp_path):
+    """The disk cache in ``tmp_path`` and an empty memory table, for this test only."""
+    before = jaxmeans.cache_dir()
+    saved = dict(cache._memory)
+    cache._memory.clear()
+    jaxmeans.set_cache_dir(tmp_path)
+    yield tmp_path
+    jaxmeans.set_cache_dir(before)
+    cache._memory.clear()
+    cache._memory.update(saved)
+
+
+@contextlib.contextmanager
+def reads():
+    """Whether each disk read inside the block gave an executable."""
+    loaded, read = [], cache._read
+
+    def spy(*args):
+        compiled = read(*args)
+        loaded.append(compiled is not None)
+        return compiled
+
+    cache._read = spy
+    try:
+        yield loaded
+    finally:
+        cache._read = read
+
+
+def _compile_of(name="test.double", scale=2.0):
+    jitted = jax.jit(lambda a: a * scale)
+    A = jax.numpy.arange(3.0)
+    device = jax.devices()[0]
+    compiled = cache.get_compiled(name, lambda: jitted, (A,), {}, None, persist=True, device=device)
+    return compiled, A, device, jitted
+
+
+def test_a_crafted_entry_runs_no_code(cache_in, tmp_path):
+    import pickle
+    import struct
+
+    _, A, device, jitted = _compile_of()
+    [entry] = _entries(cache_in)
+    text = cache.key_text("test.double", {}, (A,), None, device)
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self):
+            return (exec, (f"open({str(marker)!r}, 'w').close()",))
+
+    evil = pickle.dumps(Evil())
+    for trees, payload in ((evil, b""), (pickle.dumps((None, None)), evil)):
+        body = struct.pack("<Q", len(trees)) + trees + payload
+        encoded = text.encode()
+        blob = cache._MAGIC + struct.pack("<Q", len(encoded)) + encoded
+        entry.write_bytes(blob + hashlib.sha256(body).digest() + body)
+        cache._memory.clear()
+        compiled = cache.get_compiled(
+            "test.double", lambda: jitted, (A,), {}, None, persist=True, device=device
+        )
+        assert not marker.exists()  # refused before anything was called
+        assert compiled(A).tolist() == [0.0, 2.0, 4.0]  # compiled again
+
+
+def test_an_entry_written_for_another_program_is_compiled_again(cache_in):
+    X = np.random.default_rng(0).normal(size=(200, 3)).astype(np.float32)
+    euclid = jaxmeans.kmeans(X, 3, key=0)
+    cosine = jaxmeans.kmeans(X, 3, key=0, metric="cosine")
+    entries = _entries(cache_in)
+    assert len(entries) == 2
+    a, b = (p.read_bytes() for p in entries)
+    entries[0].write_bytes(b)  # each entry under the other's name
+    entries[1].write_bytes(a)
+    cache._memory.clear()
+    with reads() as loaded:
+        again_euclid = jaxmeans.kmeans(X, 3, key=0)
+        again_cosine = jaxmeans.kmeans(X, 3, key=0, metric="cosine")
+    assert loaded == [False, False]  # neither mixed-up entry was used
+    assert float(again_euclid.inertia) == float(euclid.inertia)
+    assert float(again_cosine.inertia) == float(cosine.inertia)
+    np.testing.assert_array_equal(again_cosine.labels, cosine.labels)
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="no user ids on this system")
+def test_a_folder_others_can_write_or_another_user_owns_is_not_used(cache_in, monkeypatch):
+    _compile_of()  # one entry written
+    programs, other_user = cache_in / cache.PROGRAMS, os.getuid() + 1
+    assert programs.stat().st_mode & 0o777 == 0o700
+    for problem in ("group", "owner"):
+        cache._memory.clear()
+        cache._refused.clear()
+        if problem == "group":
+            programs.chmod(0o770)
+        else:
+            programs.chmod(0o700)
+            monkeypatch.setattr(os, "getuid", lambda: other_user)
+        with reads() as loaded, pytest.warns(RuntimeWarning, match="not using"):
+            _compile_of()
+        assert loaded == []  # not even looked at: compiled
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # one warning per process and folder
+            cache._memory.clear()
+            _compile_of()
+    monkeypatch.undo()
+    programs.chmod(0o700)
+    cache._memory.clear()
+    with reads() as loaded:
+        _compile_of()
+    assert loaded == [True]  # the folder is the user's again: loaded
+
+
+def test_the_memory_table_keeps_the_most_recently_used(cache_in, monkeypatch):
+    monkeypatch.setattr(cache, "MEMORY_PROGRAMS", 2)
+    first, *_ = _compile_of("test.a", 2.0)
+    _compile_of("test.b", 3.0)
+    assert _compile_of("test.a", 2.0)[0] is first  # used again: now the most recent
+    _compile_of("test.c", 4.0)  # drops test.b, the least recently used
+    assert len(cache._memory) == 2
+    assert sorted(m[0] for m in cache._memory) == ["test.a", "test.c"]
 
 
 # Every kind of program the library runs, once each: single fits (dense, sparse, cosine,
@@ -263,7 +445,7 @@ def test_a_program_holding_a_lapack_call_is_not_stored(tmp_path, monkeypatch):
         device = jax.devices()[0]
         for name, jitted in (("eigh", eigh), ("plain", plain)):
             compiled = cache.get_compiled(
-                f"test.{name}", jitted, (A,), {}, None, persist=True, device=device
+                f"test.{name}", lambda j=jitted: j, (A,), {}, None, persist=True, device=device
             )
             assert cache.loadable(compiled) is (name == "plain")
         assert len(_entries(tmp_path)) == 1  # the plain program only
