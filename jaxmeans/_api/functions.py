@@ -230,7 +230,10 @@ def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
     Both axes are scaled to [0, 1], so the curve runs from (0, 1) to (1, 0) and its chord is
     the line ``y = 1 - x``. The knee is the point farthest below that chord (largest
     ``1 - x - y``), provided that distance exceeds ``min_distance``: a flat curve, a straight
-    one, or fewer than three points have no knee.
+    one, or fewer than three points have no knee. Nor has a curve that does not fall overall
+    (its last value not below its first, e.g. an increasing one): the rule assumes a
+    falling curve, and on a rising one it would name an end point. The knee is never an end
+    point.
 
     Args:
       ks: ``[m]`` increasing x values (numbers of clusters).
@@ -246,6 +249,8 @@ def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
       >>> jaxmeans.find_knee([1, 2, 3, 4, 5, 6], [100.0, 60.0, 10.0, 8.0, 7.0, 6.5])
       3
       >>> jaxmeans.find_knee([1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0]) is None
+      True
+      >>> jaxmeans.find_knee([1, 2, 3, 4, 5, 6], [1.0, 2.0, 3.0, 10.0, 50.0, 100.0]) is None
       True
     """
     ks_arr = v.as_array(ks, "ks")

@@ -151,6 +151,18 @@ def test_find_knee_kneedle_rule():
     assert jaxmeans.find_knee([1, 2, 10, 20], [100.0, 10.0, 5.0, 4.0]) == 2
 
 
+def test_find_knee_of_a_curve_that_does_not_fall_is_none():
+    ks = [1, 2, 3, 4, 5, 6]
+    rising = [1.0, 2.0, 3.0, 10.0, 50.0, 100.0]  # the rule named k=1 here
+    assert jaxmeans.find_knee(ks, rising) is None
+    assert jaxmeans.find_knee(ks, [1.0, 50.0, 90.0, 95.0, 98.0, 100.0]) is None
+    assert jaxmeans.find_knee(ks, [10.0, 100.0, 50.0, 30.0, 20.0, 10.0]) is None
+    # Under jit: 0, the elbow's "no knee", as for a flat curve.
+    assert int(jax.jit(jaxmeans.find_knee)(jnp.arange(1, 7), jnp.asarray(rising))) == 0
+    flat = jaxmeans.elbow(np.ones((20, 2), np.float32), range(1, 5))
+    assert int(flat.knee) == 0
+
+
 def test_find_knee_under_jit_returns_zero_for_none():
     f = jax.jit(lambda y: jaxmeans.find_knee(jnp.arange(1, 5), y))
     assert int(f(jnp.array([9.0, 3.0, 2.0, 1.5]))) == 2
