@@ -171,7 +171,13 @@ def elbow(
     All ks run in parallel (``vmap`` over k, ``n_init`` restarts vmapped inside) on
     centroids padded to ``k_max = max(ks)``, so one compilation serves any ``ks`` of the
     same length and maximum. Entry ``i`` is what ``kmeans(X, ks[i], key=key, ...)`` returns
-    (the same key for every k), up to floating-point rounding.
+    (the same key for every k), up to floating-point rounding, except where that fit's
+    inertia is above the previous k's (a k-means++ start can land in a worse local minimum
+    than a smaller k found): that k is fitted again from the previous k's centroids plus
+    the rows farthest from them, which starts below the previous inertia, so the reported
+    inertia never rises with k. That repair runs on the host, one extra fit per rise; inside
+    ``jit``/``vmap`` and for rows split over several devices it is not made, and the
+    curve may rise there.
 
     Args:
       X: ``[n, d]`` data.
@@ -214,6 +220,11 @@ def elbow(
         X, ks=ks, sample_weight=sample_weight, caller="elbow", precision=precision, **how
     )
     result = run.sweep(spec, progress=progress)
+    if spec.kind not in ("traced", "split"):
+        result = _without_rises(
+            X, result, sample_weight=sample_weight, max_iter=max_iter, tol=tol, metric=metric,
+            precision=precision,
+        )  # fmt: skip
     if not scores:
         return result
     # The silhouette compares every pair of rows: sparse rows are made dense for it (its
@@ -222,6 +233,50 @@ def elbow(
     k_max = result.centroids.shape[1]
     silhouette = evaluate.silhouette_per_k(X, result.labels, k_max, traced=spec.traced)
     return result._replace(silhouette=silhouette)
+
+
+def _without_rises(X, result: ElbowResult, **how) -> ElbowResult:
+    """``result`` with every k whose inertia is above the previous k's re-fitted from the
+    previous k's centroids plus the rows farthest from them (weight times distance), one
+    for each added cluster: a start below the previous inertia, which Lloyd's steps only
+    lower. The knee is found again on the new curve. One fit per rise, none without."""
+    inertia = np.array(result.inertia)
+    if not (np.diff(inertia) > 0).any():
+        return result
+    ks = np.asarray(result.ks)
+    centroids, labels = np.array(result.centroids), np.array(result.labels)
+    n_iter, converged = np.array(result.n_iter), np.array(result.converged)
+    weight = how["sample_weight"]
+    w = np.ones(labels.shape[1]) if weight is None else np.asarray(weight, np.float64)
+    for i in range(1, len(ks)):
+        if not inertia[i] > inertia[i - 1]:
+            continue
+        previous = centroids[i - 1, : ks[i - 1]]
+        _, dist = assign(X, previous, metric=how["metric"])
+        far = np.argsort(-w * np.asarray(dist, np.float64), kind="stable")[: ks[i] - ks[i - 1]]
+        rows = _rows(X, far)
+        init = np.concatenate([previous, rows.astype(previous.dtype)])
+        fit = kmeans(X, int(ks[i]), init=init, **how)
+        if float(fit.inertia) < inertia[i]:
+            inertia[i] = fit.inertia
+            centroids[i, : ks[i]] = np.asarray(fit.centroids)
+            labels[i], n_iter[i], converged[i] = fit.labels, fit.n_iter, fit.converged
+    knee = knee_index(ks, inertia.astype(np.float64), run.KNEE_MIN_DISTANCE, np)
+    device = next(iter(result.inertia.devices()))
+    return jax.device_put(
+        ElbowResult(result.ks, inertia, centroids, labels, n_iter, converged, np.int32(knee)),
+        device,
+    )
+
+
+def _rows(X, index: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of ``X`` (dense, sparse, a JAX array or anything array-like) as a
+    dense NumPy array."""
+    if inputs.is_sparse(X):
+        return X.tocsr()[index].toarray()
+    if isinstance(X, jax.Array):
+        return np.asarray(X[index])
+    return np.asarray(X)[index]
 
 
 def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):

@@ -38,6 +38,29 @@ def test_inertia_does_not_rise_with_k(blobs, key):
     assert np.all(np.diff(np.asarray(result.inertia)) <= 0)
 
 
+def test_a_k_whose_fit_rises_is_refitted_from_the_previous_centroids():
+    from sklearn.datasets import make_blobs
+
+    # k-means++ from the default key lands k=22 above k=21 here (0.5%) on separate fits.
+    X, _ = make_blobs(1000, centers=3, random_state=2)
+    ks = range(1, 31)
+    separate = [float(jaxmeans.kmeans(X, k).inertia) for k in (21, 22)]
+    assert separate[1] > separate[0]
+    result = jaxmeans.elbow(X, ks)
+    inertia = np.asarray(result.inertia)
+    assert np.all(np.diff(inertia) <= 0)
+    # The refitted entry is a real fit: its labels and centroids give its inertia.
+    i = 21
+    k = int(result.ks[i])
+    centroids = np.asarray(result.centroids[i, :k], np.float64)
+    labels = np.asarray(result.labels[i])
+    assert labels.max() < k
+    own = np.sum((X - centroids[labels]) ** 2)
+    np.testing.assert_allclose(inertia[i], own, rtol=1e-4)
+    assert inertia[i] <= inertia[i - 1]
+    assert int(result.knee) == jaxmeans.find_knee(ks, inertia)
+
+
 @pytest.mark.parametrize("init,n_init", [("k-means++", 1), ("k-means++", 3), ("random", 2)])
 def test_each_entry_equals_a_separate_kmeans_fit(blobs, key, init, n_init):
     ks = [1, 2, 3, 5, 8]
