@@ -6,6 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 from jax.sharding import Mesh
 from jax.typing import ArrayLike
 
@@ -344,7 +345,9 @@ def assign(
 
     Returns:
       ``(labels [n] int32, sq_dists [n])``, squared distances clamped at 0 (cosine
-      distances with ``metric="cosine"``).
+      distances with ``metric="cosine"``). The distances are differentiable in ``X`` and
+      ``centroids`` (``jax.grad``, ``jax.jvp``; dense input): their derivative is that of
+      ``||x - c_label||^2`` with the labels held fixed, as they are integers.
 
     Example:
       >>> import jax.numpy as jnp
@@ -362,8 +365,30 @@ def assign(
     metric = check_metric(metric)
     if metric.unit_rows:
         X, centroids = unit_rows(X), unit_rows(centroids, "centroids")
-    labels, sq = evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
-    return labels, metric.objective(sq)
+    if inputs.is_sparse(X) or not v.any_traced(X, centroids):
+        labels, sq = evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
+        return labels, metric.objective(sq)
+    # Traced (jit, vmap, grad): the search runs on values without tangents, and the
+    # distances take their derivative from the labels it found.
+    X_, c_ = lax.stop_gradient(X), lax.stop_gradient(centroids)
+    labels, sq = evaluate.assign(X_, c_, traced=True)
+    return labels, metric.objective(_sq_to_assigned(X, centroids, labels, sq))
+
+
+@jax.custom_jvp
+def _sq_to_assigned(X, centroids, labels, sq):
+    """``sq`` (the squared distances from the rows of ``X`` to their ``labels``'
+    centroids), differentiable in ``X`` and ``centroids``: ``d sq_i = 2 (x_i - c_l).(dx_i -
+    dc_l)``. The labels, a discrete choice, have no derivative."""
+    return sq
+
+
+@_sq_to_assigned.defjvp
+def _sq_to_assigned_jvp(primals, tangents):
+    X, centroids, labels, sq = primals
+    dX, dc = tangents[:2]
+    diff = X - centroids[labels]
+    return sq, 2 * jnp.sum(diff * (dX - dc[labels]), axis=1).astype(sq.dtype)
 
 
 def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:
