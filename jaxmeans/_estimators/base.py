@@ -290,7 +290,9 @@ class KMeansBase:
 
     def transform(self, X):
         """Euclidean distances of each row of ``X`` to each centre, ``[n, n_clusters]``, in
-        the precision of the fit (a DataFrame after ``set_output(transform="pandas")``);
+        the precision of the fit (a DataFrame after ``set_output(transform="pandas")``, or
+        without a ``set_output`` under scikit-learn's ``set_config(transform_output="pandas")``
+        or ``config_context``, columns ``kmeans0``, ``kmeans1``...);
         with ``metric="cosine"`` cosine distances ``1 - cos(x, c)``."""
         data = self._validate_X(X)
         metric = self._metric()
@@ -337,7 +339,14 @@ class KMeansBase:
         return self
 
     def _wrap_output(self, out: np.ndarray, X):
-        kind = getattr(self, "_sklearn_output_config", {}).get("transform", "default")
+        # As scikit-learn decides: this estimator's set_output, else the global
+        # sklearn.set_config / config_context (read only where scikit-learn is loaded:
+        # whoever set it has imported it).
+        config = getattr(self, "_sklearn_output_config", {})
+        sklearn = sys.modules.get("sklearn")
+        default = "default" if sklearn is None else sklearn.get_config().get("transform_output")
+        default = default or "default"
+        kind = config.get("transform", default)
         if kind == "default":
             return out
         columns = list(self.get_feature_names_out())
