@@ -276,3 +276,20 @@ def test_global_transform_output_config_as_scikit_learn(iris):
     finally:
         sklearn.set_config(transform_output="default")
 
+
+@pytest.mark.parametrize("estimator", [KMeans, MiniBatchKMeans])
+def test_mixed_str_and_int_column_names_are_a_type_error_as_in_scikit_learn(iris, estimator):
+    import pandas as pd
+    from sklearn.cluster import KMeans as SKKMeans
+
+    frame = pd.DataFrame(iris, columns=["a", 1, "c", "d"])
+    match = "Feature names are only supported if all input features have string names"
+    with pytest.raises(TypeError, match=match):
+        SKKMeans(3, n_init=1).fit(frame)
+    with pytest.raises(TypeError, match=match) as ours:
+        estimator(3, random_state=0).fit(frame)
+    assert "['int', 'str']" in str(ours.value)
+    # Names of one type that is not str: no names, as in scikit-learn.
+    numbered = pd.DataFrame(iris)
+    assert not hasattr(estimator(3, random_state=0).fit(numbered), "feature_names_in_")
+    assert not hasattr(SKKMeans(3, n_init=1).fit(numbered), "feature_names_in_")
