@@ -84,7 +84,8 @@ def kmeans(
 
     Raises:
       TypeError: non-numeric ``X``, ``init`` or ``sample_weight``; non-int ``k``,
-        ``n_init`` or ``max_iter``; a ``key`` that is not a PRNG key.
+        ``n_init`` or ``max_iter``; a ``key`` that is not a PRNG key; ``tol`` or ``init``
+        None.
       ValueError: ``X`` not 2-D, empty or not finite; ``k`` out of range; a bad ``init``
         name or shape; ``n_init < 1``; ``max_iter < 1``; ``tol < 0``; ``sample_weight`` of
         the wrong length, negative or all zero.
@@ -182,7 +183,8 @@ def elbow(
 
     Args:
       X: ``[n, d]`` data.
-      ks: strictly increasing numbers of clusters in ``[1, n]`` (duplicates are rejected).
+      ks: strictly increasing numbers of clusters in ``[1, n]`` (duplicates are rejected):
+        a sequence, a range, a NumPy array, or an iterator or generator (read once).
       key, n_init, max_iter, tol, sample_weight: as for :func:`kmeans`.
       init: ``"k-means++"``, ``"random"`` or a ``[max(ks), d]`` array whose first ``k`` rows
         start the fit for each k.
@@ -217,6 +219,8 @@ def elbow(
       True
     """
     how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol, metric=metric)
+    if ks is None:
+        raise TypeError("ks must be a sequence of ints, got None")
     spec = specify(
         X, ks=ks, sample_weight=sample_weight, caller="elbow", precision=precision, **how
     )

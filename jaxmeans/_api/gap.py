@@ -42,7 +42,8 @@ def gap_statistic(
 
     Args:
       X: ``[n, d]`` data.
-      ks: strictly increasing numbers of clusters (at least two, to compare neighbours).
+      ks: strictly increasing numbers of clusters (at least two, to compare neighbours), as
+        for :func:`jaxmeans.elbow` (an iterator or generator is read once).
       n_refs: reference sets ``B``.
       key: PRNG key or int seed (default 0) for the reference draws and the seedings; the
         same seedings serve the data and every reference set.
