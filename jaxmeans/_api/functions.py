@@ -6,6 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 from jax.sharding import Mesh
 from jax.typing import ArrayLike
 
@@ -83,7 +84,8 @@ def kmeans(
 
     Raises:
       TypeError: non-numeric ``X``, ``init`` or ``sample_weight``; non-int ``k``,
-        ``n_init`` or ``max_iter``; a ``key`` that is not a PRNG key.
+        ``n_init`` or ``max_iter``; a ``key`` that is not a PRNG key; ``tol`` or ``init``
+        None.
       ValueError: ``X`` not 2-D, empty or not finite; ``k`` out of range; a bad ``init``
         name or shape; ``n_init < 1``; ``max_iter < 1``; ``tol < 0``; ``sample_weight`` of
         the wrong length, negative or all zero.
@@ -171,11 +173,18 @@ def elbow(
     All ks run in parallel (``vmap`` over k, ``n_init`` restarts vmapped inside) on
     centroids padded to ``k_max = max(ks)``, so one compilation serves any ``ks`` of the
     same length and maximum. Entry ``i`` is what ``kmeans(X, ks[i], key=key, ...)`` returns
-    (the same key for every k), up to floating-point rounding.
+    (the same key for every k), up to floating-point rounding, except where that fit's
+    inertia is above the previous k's (a k-means++ start can land in a worse local minimum
+    than a smaller k found): that k is fitted again from the previous k's centroids plus
+    the rows farthest from them, which starts below the previous inertia, so the reported
+    inertia never rises with k. That repair runs on the host, one extra fit per rise; inside
+    ``jit``/``vmap`` and for rows split over several devices it is not made, and the
+    curve may rise there.
 
     Args:
       X: ``[n, d]`` data.
-      ks: strictly increasing numbers of clusters in ``[1, n]`` (duplicates are rejected).
+      ks: strictly increasing numbers of clusters in ``[1, n]`` (duplicates are rejected):
+        a sequence, a range, a NumPy array, or an iterator or generator (read once).
       key, n_init, max_iter, tol, sample_weight: as for :func:`kmeans`.
       init: ``"k-means++"``, ``"random"`` or a ``[max(ks), d]`` array whose first ``k`` rows
         start the fit for each k.
@@ -210,10 +219,17 @@ def elbow(
       True
     """
     how = dict(key=key, init=init, n_init=n_init, max_iter=max_iter, tol=tol, metric=metric)
+    if ks is None:
+        raise TypeError("ks must be a sequence of ints, got None")
     spec = specify(
         X, ks=ks, sample_weight=sample_weight, caller="elbow", precision=precision, **how
     )
     result = run.sweep(spec, progress=progress)
+    if spec.kind not in ("traced", "split"):
+        result = _without_rises(
+            X, result, sample_weight=sample_weight, max_iter=max_iter, tol=tol, metric=metric,
+            precision=precision,
+        )  # fmt: skip
     if not scores:
         return result
     # The silhouette compares every pair of rows: sparse rows are made dense for it (its
@@ -224,13 +240,60 @@ def elbow(
     return result._replace(silhouette=silhouette)
 
 
+def _without_rises(X, result: ElbowResult, **how) -> ElbowResult:
+    """``result`` with every k whose inertia is above the previous k's re-fitted from the
+    previous k's centroids plus the rows farthest from them (weight times distance), one
+    for each added cluster: a start below the previous inertia, which Lloyd's steps only
+    lower. The knee is found again on the new curve. One fit per rise, none without."""
+    inertia = np.array(result.inertia)
+    if not (inertia[1:] > inertia[:-1]).any():  # (not np.diff: inf - inf warns)
+        return result
+    ks = np.asarray(result.ks)
+    centroids, labels = np.array(result.centroids), np.array(result.labels)
+    n_iter, converged = np.array(result.n_iter), np.array(result.converged)
+    weight = how["sample_weight"]
+    w = np.ones(labels.shape[1]) if weight is None else np.asarray(weight, np.float64)
+    for i in range(1, len(ks)):
+        if not inertia[i] > inertia[i - 1]:
+            continue
+        previous = centroids[i - 1, : ks[i - 1]]
+        _, dist = assign(X, previous, metric=how["metric"])
+        far = np.argsort(-w * np.asarray(dist, np.float64), kind="stable")[: ks[i] - ks[i - 1]]
+        rows = _rows(X, far)
+        init = np.concatenate([previous, rows.astype(previous.dtype)])
+        fit = kmeans(X, int(ks[i]), init=init, **how)
+        if float(fit.inertia) < inertia[i]:
+            inertia[i] = fit.inertia
+            centroids[i, : ks[i]] = np.asarray(fit.centroids)
+            labels[i], n_iter[i], converged[i] = fit.labels, fit.n_iter, fit.converged
+    knee = knee_index(ks, inertia.astype(np.float64), run.KNEE_MIN_DISTANCE, np)
+    device = next(iter(result.inertia.devices()))
+    return jax.device_put(
+        ElbowResult(result.ks, inertia, centroids, labels, n_iter, converged, np.int32(knee)),
+        device,
+    )
+
+
+def _rows(X, index: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of ``X`` (dense, sparse, a JAX array or anything array-like) as a
+    dense NumPy array."""
+    if inputs.is_sparse(X):
+        return X.tocsr()[index].toarray()
+    if isinstance(X, jax.Array):
+        return np.asarray(X[index])
+    return np.asarray(X)[index]
+
+
 def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
     """The knee of a decreasing, convex curve by the Kneedle rule.
 
     Both axes are scaled to [0, 1], so the curve runs from (0, 1) to (1, 0) and its chord is
     the line ``y = 1 - x``. The knee is the point farthest below that chord (largest
     ``1 - x - y``), provided that distance exceeds ``min_distance``: a flat curve, a straight
-    one, or fewer than three points have no knee.
+    one, or fewer than three points have no knee. Nor has a curve that does not fall overall
+    (its last value not below its first, e.g. an increasing one): the rule assumes a
+    falling curve, and on a rising one it would name an end point. The knee is never an end
+    point.
 
     Args:
       ks: ``[m]`` increasing x values (numbers of clusters).
@@ -246,6 +309,8 @@ def find_knee(ks: ArrayLike, inertia: ArrayLike, *, min_distance: float = 0.05):
       >>> jaxmeans.find_knee([1, 2, 3, 4, 5, 6], [100.0, 60.0, 10.0, 8.0, 7.0, 6.5])
       3
       >>> jaxmeans.find_knee([1, 2, 3, 4], [4.0, 3.0, 2.0, 1.0]) is None
+      True
+      >>> jaxmeans.find_knee([1, 2, 3, 4, 5, 6], [1.0, 2.0, 3.0, 10.0, 50.0, 100.0]) is None
       True
     """
     ks_arr = v.as_array(ks, "ks")
@@ -284,7 +349,9 @@ def assign(
 
     Returns:
       ``(labels [n] int32, sq_dists [n])``, squared distances clamped at 0 (cosine
-      distances with ``metric="cosine"``).
+      distances with ``metric="cosine"``). The distances are differentiable in ``X`` and
+      ``centroids`` (``jax.grad``, ``jax.jvp``; dense input): their derivative is that of
+      ``||x - c_label||^2`` with the labels held fixed, as they are integers.
 
     Example:
       >>> import jax.numpy as jnp
@@ -302,8 +369,30 @@ def assign(
     metric = check_metric(metric)
     if metric.unit_rows:
         X, centroids = unit_rows(X), unit_rows(centroids, "centroids")
-    labels, sq = evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
-    return labels, metric.objective(sq)
+    if inputs.is_sparse(X) or not v.any_traced(X, centroids):
+        labels, sq = evaluate.assign(X, centroids, traced=v.any_traced(X, centroids))
+        return labels, metric.objective(sq)
+    # Traced (jit, vmap, grad): the search runs on values without tangents, and the
+    # distances take their derivative from the labels it found.
+    X_, c_ = lax.stop_gradient(X), lax.stop_gradient(centroids)
+    labels, sq = evaluate.assign(X_, c_, traced=True)
+    return labels, metric.objective(_sq_to_assigned(X, centroids, labels, sq))
+
+
+@jax.custom_jvp
+def _sq_to_assigned(X, centroids, labels, sq):
+    """``sq`` (the squared distances from the rows of ``X`` to their ``labels``'
+    centroids), differentiable in ``X`` and ``centroids``: ``d sq_i = 2 (x_i - c_l).(dx_i -
+    dc_l)``. The labels, a discrete choice, have no derivative."""
+    return sq
+
+
+@_sq_to_assigned.defjvp
+def _sq_to_assigned_jvp(primals, tangents):
+    X, centroids, labels, sq = primals
+    dX, dc = tangents[:2]
+    diff = X - centroids[labels]
+    return sq, 2 * jnp.sum(diff * (dX - dc[labels]), axis=1).astype(sq.dtype)
 
 
 def pairwise_sq_dists(X: ArrayLike, Y: ArrayLike) -> jax.Array:

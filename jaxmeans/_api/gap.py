@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from .._core.gap import gap_program
+from .._core.gap import gap_program, k_best_rule
 from .._core.types import GapResult
 from .._runtime import inputs, run
 from .._runtime import validation as v
@@ -42,7 +42,8 @@ def gap_statistic(
 
     Args:
       X: ``[n, d]`` data.
-      ks: strictly increasing numbers of clusters (at least two, to compare neighbours).
+      ks: strictly increasing numbers of clusters (at least two, to compare neighbours), as
+        for :func:`jaxmeans.elbow` (an iterator or generator is read once).
       n_refs: reference sets ``B``.
       key: PRNG key or int seed (default 0) for the reference draws and the seedings; the
         same seedings serve the data and every reference set.
@@ -59,7 +60,11 @@ def gap_statistic(
         box of the unit rows, are scaled to unit length too.
 
     Returns:
-      :class:`GapResult`; ``int(result.k_best)`` is the chosen k.
+      :class:`GapResult`; ``int(result.k_best)`` is the chosen k. For every k above the
+      number of distinct rows of ``X`` the data's inertia is 0 and its log a mere floating
+      point floor: ``gap`` and ``gap_se`` are NaN there, ``k_best`` is chosen among the
+      other ks, and a :class:`~jaxmeans.exceptions.ConvergenceWarning` says so (not inside
+      the caller's ``jit``/``vmap``, where the rows are not known).
 
     Raises:
       TypeError, ValueError: bad ``X``, ``ks``, ``n_refs``, ``reference`` or the others.
@@ -96,4 +101,31 @@ def gap_statistic(
             spec.problem, ks=ks_t, n_refs=n_refs, reference=reference, plan=spec.plan,
             tuning=spec.tuning, options=None, device=None,
         )  # fmt: skip
-    return jax.device_put(run.gap_sets(spec, reference, n_refs), spec.device)
+    result = run.gap_sets(spec, reference, n_refs)
+    return jax.device_put(_above_distinct(X, result, metric), spec.device)
+
+
+def _above_distinct(X, result: GapResult, metric: str) -> GapResult:
+    """``result`` with NaN gaps (and standard errors) for the ks above the number of
+    distinct rows of ``X`` (as the metric compares them), and a ConvergenceWarning: the
+    data's inertia there is 0, so ``log W`` is a floor and the gap only measures it. The
+    rule for ``k_best`` looks at the other ks only."""
+    rows = np.asarray(jax.device_get(X))
+    if metric == "cosine":
+        rows = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    distinct = len(np.unique(rows, axis=0))
+    ks = np.asarray(result.ks)
+    above = ks > distinct
+    if not above.any():
+        return result
+    v.warn_convergence(
+        f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+        f"({int(ks[above][0])}): X has {distinct} distinct rows, so the gap statistic is NaN "
+        f"for ks above {distinct} (their inertia is 0). Possibly due to duplicate points in X.",
+        stacklevel=3,
+    )
+    gap, gap_se = np.array(result.gap), np.array(result.gap_se)
+    gap[above], gap_se[above] = np.nan, np.nan
+    valid = ~above
+    k_best = k_best_rule(ks[valid], gap[valid], gap_se[valid], np) if valid.sum() > 1 else ks[0]
+    return result._replace(gap=gap, gap_se=gap_se, k_best=np.int32(k_best))

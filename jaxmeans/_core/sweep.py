@@ -215,6 +215,8 @@ def knee_index(ks, inertia, min_distance, xp=jnp):
     Both axes are scaled to [0, 1]; the chord then joins (0, 1) to (1, 0) and the distance
     below it is proportional to ``1 - x - y``. The knee is the k with the largest such
     distance, provided it exceeds ``min_distance`` (flat and straight curves have none).
+    A curve that does not fall overall (its last value not below its first: flat or
+    rising) has no knee, and neither end point is ever one.
     In ``xp``: ``jax.numpy`` inside a program, NumPy on the host.
     """
     ks, inertia = xp.asarray(ks), xp.asarray(inertia)
@@ -226,5 +228,7 @@ def knee_index(ks, inertia, min_distance, xp=jnp):
     yn = (inertia - lo) / xp.where(span_y > 0, span_y, 1)
     gap = 1 - xn - yn
     best = xp.argmax(gap)
-    has_knee = (span_y > 0) & (ks.shape[0] >= 3) & (gap[best] > min_distance)
+    falls = inertia[-1] < inertia[0]
+    inside = (best > 0) & (best < ks.shape[0] - 1)
+    has_knee = falls & inside & (ks.shape[0] >= 3) & (gap[best] > min_distance)
     return xp.asarray(xp.where(has_knee, ks[best], 0)).astype(xp.int32)

@@ -135,14 +135,16 @@ class GapResult(NamedTuple):
 
     Attributes:
       ks: ``[m] int32``, the numbers of clusters, increasing.
-      gap: ``[m]`` ``mean_b log W*_kb - log W_k``.
+      gap: ``[m]`` ``mean_b log W*_kb - log W_k``; NaN for a k above the number of
+        distinct rows of the data (there ``W_k`` is 0: no gap to measure).
       gap_se: ``[m]`` ``sd_k * sqrt(1 + 1/B)``, ``sd_k`` the standard deviation (over the
-        ``B`` reference sets, divided by ``B``) of the references' ``log W*_kb``.
+        ``B`` reference sets, divided by ``B``) of the references' ``log W*_kb``; NaN where
+        ``gap`` is.
       log_w: ``[m]`` log inertia of the data for each k.
       ref_log_w: ``[B, m]`` log inertia of each reference set for each k.
       k_best: ``[] int32``: the smallest k with ``gap(k) >= gap(k') - gap_se(k')``, k' the
         next k of ``ks``; the last k when no k passes (the rule cannot be checked there:
-        more clusters may be wanted).
+        more clusters may be wanted). Only the ks whose gap is not NaN take part.
     """
 
     ks: jax.Array

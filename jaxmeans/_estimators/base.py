@@ -210,7 +210,7 @@ class KMeansBase:
     def _set_features(self, X_in, d: int) -> None:
         """Record ``n_features_in_`` and, for a DataFrame, ``feature_names_in_``."""
         self.n_features_in_ = d
-        names = _feature_names(X_in)
+        names = feature_names(X_in)
         if names is not None:
             self.feature_names_in_ = names
         elif hasattr(self, "feature_names_in_"):
@@ -220,15 +220,15 @@ class KMeansBase:
         """``X`` checked for a fitted model's methods: its features must be the fitted
         ones (count, and names and order when either side has names)."""
         _check_fitted(self)
-        self._check_feature_names(X)
+        self._checkfeature_names(X)
         arr = inputs.check_rows(X)
         self._check_features(arr.shape[1])
         return arr
 
-    def _check_feature_names(self, X) -> None:
+    def _checkfeature_names(self, X) -> None:
         """scikit-learn's rule: different column names or order raise; names on one side
         only warn."""
-        names = _feature_names(X)
+        names = feature_names(X)
         fitted = getattr(self, "feature_names_in_", None)
         cls = type(self).__name__
         if names is None and fitted is None:
@@ -290,7 +290,9 @@ class KMeansBase:
 
     def transform(self, X):
         """Euclidean distances of each row of ``X`` to each centre, ``[n, n_clusters]``, in
-        the precision of the fit (a DataFrame after ``set_output(transform="pandas")``);
+        the precision of the fit (a DataFrame after ``set_output(transform="pandas")``, or
+        without a ``set_output`` under scikit-learn's ``set_config(transform_output="pandas")``
+        or ``config_context``, columns ``kmeans0``, ``kmeans1``...);
         with ``metric="cosine"`` cosine distances ``1 - cos(x, c)``."""
         data = self._validate_X(X)
         metric = self._metric()
@@ -337,7 +339,14 @@ class KMeansBase:
         return self
 
     def _wrap_output(self, out: np.ndarray, X):
-        kind = getattr(self, "_sklearn_output_config", {}).get("transform", "default")
+        # As scikit-learn decides: this estimator's set_output, else the global
+        # sklearn.set_config / config_context (read only where scikit-learn is loaded:
+        # whoever set it has imported it).
+        config = getattr(self, "_sklearn_output_config", {})
+        sklearn = sys.modules.get("sklearn")
+        default = "default" if sklearn is None else sklearn.get_config().get("transform_output")
+        default = default or "default"
+        kind = config.get("transform", default)
         if kind == "default":
             return out
         columns = list(self.get_feature_names_out())
@@ -366,10 +375,21 @@ def _check_fitted(model) -> None:
         )
 
 
-def _feature_names(X):
-    """String column names of a DataFrame-like ``X``, else None."""
+def feature_names(X):
+    """String column names of a DataFrame-like ``X``, else None; TypeError for names of
+    mixed types, some strings (scikit-learn's rule and message)."""
     columns = getattr(X, "columns", None)
     if columns is None or not hasattr(X, "shape"):
         return None
+    types = sorted({"str" if isinstance(c, str) else type(c).__name__ for c in columns})
+    if len(types) > 1 and "str" in types:
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, but "
+            f"your input has {types} as feature name / column name types. If you want "
+            "feature names to be stored and validated, you must convert them all to strings, "
+            "by using X.columns = X.columns.astype(str) for example. Otherwise you can remove "
+            "feature / column names from your input data, or convert them all to a "
+            "non-string data type."
+        )
     names = [str(c) for c in columns] if all(isinstance(c, str) for c in columns) else None
     return np.asarray(names, dtype=object) if names else None

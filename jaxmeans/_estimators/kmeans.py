@@ -10,7 +10,14 @@ import numpy as np
 from .._runtime import inputs, run
 from .._runtime import validation as v
 from .._runtime.spec import specify
-from .base import KMeansBase, kept_on_failure, numpy_random_state, precision_of, seed_key
+from .base import (
+    KMeansBase,
+    feature_names,
+    kept_on_failure,
+    numpy_random_state,
+    precision_of,
+    seed_key,
+)
 
 ALGORITHMS = ("lloyd", "elkan")
 
@@ -110,6 +117,7 @@ class KMeans(KMeansBase):
                 stacklevel=2,
             )
         verbose = v.check_int(self.verbose, "verbose", minimum=0)
+        feature_names(X)  # mixed str and non-str column names: TypeError, as in scikit-learn
         data = inputs.check_sparse(X) if inputs.is_sparse(X) else v.as_array(X, "X")
         with kept_on_failure(self), precision_of(data.dtype):
             n_init = self._resolved_n_init(data)

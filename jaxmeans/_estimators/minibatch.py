@@ -22,7 +22,7 @@ from .._runtime import validation as v
 from .._runtime.framing import Frame, framed, power_of_two_scale, unframed, unit_rows
 from .._runtime.placement import on_one_device
 from .._runtime.spec import check_settings
-from .base import KMeansBase, kept_on_failure, numpy_random_state, precision_of
+from .base import KMeansBase, feature_names, kept_on_failure, numpy_random_state, precision_of
 
 # Rows per chunk when labelling a whole (possibly memory-mapped) dataset after fit.
 _LABEL_CHUNK = 65536
@@ -317,6 +317,7 @@ class MiniBatchKMeans(KMeansBase):
         only the rows of each batch (and, at the end, one chunk at a time for ``labels_``)
         are read.
         """
+        feature_names(X)  # mixed str and non-str column names: TypeError, as in scikit-learn
         with kept_on_failure(self):
             X, n, d = self._source(X)
             with precision_of(self._dtype):
@@ -385,6 +386,7 @@ class MiniBatchKMeans(KMeansBase):
         A batch with a different number of features, a NaN, or (on the first call) fewer
         rows than clusters raises ``ValueError`` and leaves the fitted state as it was.
         """
+        feature_names(X)
         with kept_on_failure(self):
             rows = inputs.check_sparse(X).toarray() if inputs.is_sparse(X) else v.check_data(X)
             release(X)

@@ -85,7 +85,9 @@ def _describe(x) -> str:
 
 def as_array(x, name: str) -> np.ndarray | jax.Array:
     """``x`` as a floating array: a NumPy array in its own precision (float32 or float64;
-    integers, booleans and numbers held as objects become float64, as scikit-learn does),
+    integers, booleans and numbers held as objects become float64, as scikit-learn does;
+    float16 and bfloat16 become float32; a missing value held as an object, pandas'
+    ``pd.NA`` or None, is the ValueError NaN gets),
     or, when ``x`` is a JAX array, a JAX array of the compute dtype (:func:`float_dtype`),
     so that it stays where it is, or traced. TypeError for non-numeric input. Never mutates
     ``x``."""
@@ -102,10 +104,19 @@ def as_array(x, name: str) -> np.ndarray | jax.Array:
         except (TypeError, ValueError) as err:
             raise TypeError(f"{name} must be a numeric array, got {_describe(x)}") from err
     kind = np.dtype(arr.dtype).kind
+    if kind == "V" and jnp.issubdtype(arr.dtype, jnp.floating):  # bfloat16 & co (ml_dtypes)
+        kind = "f"
     if kind == "O":  # numbers held as Python objects are fine; anything else is not
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError) as err:
+            missing = _missing(arr)
+            if missing.any():  # pandas' pd.NA (nullable columns), None: missing, as NaN is
+                where = tuple(int(i) for i in np.argwhere(missing)[0])
+                raise ValueError(
+                    f"{name} contains NaN or infinity ({arr[where]} at index {where}); "
+                    "remove or impute those values first"
+                ) from None
             raise TypeError(
                 f"{name} must be a numeric array, got dtype object (non-numeric values: {err})"
             ) from None
@@ -123,9 +134,18 @@ def as_array(x, name: str) -> np.ndarray | jax.Array:
     host = (
         np.float64
         if kind != "f" or arr.dtype.itemsize > 8
+        else np.float32
+        if arr.dtype.itemsize < 4
         else np.promote_types(arr.dtype, np.float32)
     )
     return np.asarray(arr, dtype=host)
+
+
+def _missing(arr: np.ndarray) -> np.ndarray:
+    """Where an object array holds a missing value: None or pandas' ``pd.NA``."""
+    return np.frompyfunc(lambda e: e is None or type(e).__name__ == "NAType", 1, 1)(arr).astype(
+        bool
+    )
 
 
 def check_finite(arr: jax.Array, name: str) -> None:
@@ -228,7 +248,7 @@ def check_k(k, n_samples: int, name: str = "k") -> int:
 
 def check_tol(tol, dtype) -> jax.Array:
     """A non-negative, finite relative tolerance (kept as an array so it may be traced)."""
-    if isinstance(tol, bool):
+    if tol is None or isinstance(tol, bool):
         raise TypeError(f"tol must be a real number, got {tol!r}")
     if isinstance(tol, numbers.Real):
         if not np.isfinite(tol) or tol < 0:
@@ -289,6 +309,11 @@ def check_init(init, k: int, n_features: int, dtype, allow_callable: bool = Fals
             "init must be 'k-means++', 'random' or an array here; a callable init(X, k, "
             "random_state) is taken by the estimators KMeans and MiniBatchKMeans"
         )
+    if init is None:
+        raise TypeError(
+            f"init must be one of {', '.join(map(repr, INIT_MODES))} or an array of shape "
+            f"({k}, {n_features}), got None"
+        )
     if isinstance(init, str):
         if init not in INIT_MODES:
             raise ValueError(
@@ -348,8 +373,12 @@ def check_ks(ks, n_samples: int) -> np.ndarray:
     """Concrete, strictly increasing cluster counts in ``[1, n_samples]`` as ``int32``."""
     if isinstance(ks, Tracer):
         raise TypeError("ks must be concrete (a list, range or NumPy array), not a traced array")
+    if ks is None or isinstance(ks, str | bytes | dict):
+        raise TypeError(f"ks must be a sequence of ints, got {_describe(ks)}")
+    # A range, or an iterator or generator (read once, here): its values as a list.
+    listed = isinstance(ks, range) or (not hasattr(ks, "__len__") and hasattr(ks, "__iter__"))
     try:
-        arr = np.asarray(list(ks) if isinstance(ks, range) else ks)
+        arr = np.asarray(list(ks) if listed else ks)
     except (TypeError, ValueError) as err:
         raise TypeError(f"ks must be a sequence of ints, got {_describe(ks)}") from err
     if arr.ndim != 1:

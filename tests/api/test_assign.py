@@ -90,3 +90,38 @@ def test_float64_numpy_data_with_float32_centres_warns_nothing():
         D = jaxmeans.pairwise_sq_dists(X, C)
     assert sq.dtype == D.dtype == jnp.float32
     np.testing.assert_array_equal(np.asarray(labels), np.asarray(D).argmin(1))
+
+
+def test_grad_of_assigned_distances_is_the_analytic_gradient():
+    rng = np.random.default_rng(0)
+    X = jnp.asarray(rng.normal(size=(40, 3)), jnp.float32)
+    C = jnp.asarray(rng.normal(size=(4, 3)), jnp.float32)
+
+    def total(X, C):
+        return jnp.sum(jaxmeans.assign(X, C)[1])
+
+    labels = np.asarray(jaxmeans.assign(X, C)[0])
+    diff = np.asarray(X, np.float64) - np.asarray(C, np.float64)[labels]
+    grad_c = np.zeros((4, 3))
+    np.add.at(grad_c, labels, -2 * diff)
+    for grad in (jax.grad(total, (0, 1)), jax.jit(jax.grad(total, (0, 1)))):
+        gx, gc = grad(X, C)
+        np.testing.assert_allclose(gx, 2 * diff, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(gc, grad_c, rtol=1e-5, atol=1e-5)
+    # Labels are integers: they carry no gradient, and the distances do not depend on them.
+    assert jaxmeans.assign(X, C)[0].dtype == jnp.int32
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_assign_passes_check_grads(metric):
+    from jax.test_util import check_grads
+
+    rng = np.random.default_rng(1)
+    with jax.enable_x64(True):
+        X = jnp.asarray(rng.normal(size=(12, 3)))
+        C = jnp.asarray(rng.normal(size=(3, 3)))
+
+        def total(X, C):
+            return jnp.sum(jaxmeans.assign(X, C, metric=metric)[1] ** 2)
+
+        check_grads(total, (X, C), order=1, modes=("fwd", "rev"))

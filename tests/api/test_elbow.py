@@ -38,6 +38,29 @@ def test_inertia_does_not_rise_with_k(blobs, key):
     assert np.all(np.diff(np.asarray(result.inertia)) <= 0)
 
 
+def test_a_k_whose_fit_rises_is_refitted_from_the_previous_centroids():
+    from sklearn.datasets import make_blobs
+
+    # k-means++ from the default key lands k=22 above k=21 here (0.5%) on separate fits.
+    X, _ = make_blobs(1000, centers=3, random_state=2)
+    ks = range(1, 31)
+    separate = [float(jaxmeans.kmeans(X, k).inertia) for k in (21, 22)]
+    assert separate[1] > separate[0]
+    result = jaxmeans.elbow(X, ks)
+    inertia = np.asarray(result.inertia)
+    assert np.all(np.diff(inertia) <= 0)
+    # The refitted entry is a real fit: its labels and centroids give its inertia.
+    i = 21
+    k = int(result.ks[i])
+    centroids = np.asarray(result.centroids[i, :k], np.float64)
+    labels = np.asarray(result.labels[i])
+    assert labels.max() < k
+    own = np.sum((X - centroids[labels]) ** 2)
+    np.testing.assert_allclose(inertia[i], own, rtol=1e-4)
+    assert inertia[i] <= inertia[i - 1]
+    assert int(result.knee) == jaxmeans.find_knee(ks, inertia)
+
+
 @pytest.mark.parametrize("init,n_init", [("k-means++", 1), ("k-means++", 3), ("random", 2)])
 def test_each_entry_equals_a_separate_kmeans_fit(blobs, key, init, n_init):
     ks = [1, 2, 3, 5, 8]
@@ -149,6 +172,18 @@ def test_find_knee_kneedle_rule():
     assert jaxmeans.find_knee([1, 2, 3], [3.0, 1.95, 1.0], min_distance=0.01) == 2
     # Uneven spacing is measured along k, not by position.
     assert jaxmeans.find_knee([1, 2, 10, 20], [100.0, 10.0, 5.0, 4.0]) == 2
+
+
+def test_find_knee_of_a_curve_that_does_not_fall_is_none():
+    ks = [1, 2, 3, 4, 5, 6]
+    rising = [1.0, 2.0, 3.0, 10.0, 50.0, 100.0]  # the rule named k=1 here
+    assert jaxmeans.find_knee(ks, rising) is None
+    assert jaxmeans.find_knee(ks, [1.0, 50.0, 90.0, 95.0, 98.0, 100.0]) is None
+    assert jaxmeans.find_knee(ks, [10.0, 100.0, 50.0, 30.0, 20.0, 10.0]) is None
+    # Under jit: 0, the elbow's "no knee", as for a flat curve.
+    assert int(jax.jit(jaxmeans.find_knee)(jnp.arange(1, 7), jnp.asarray(rising))) == 0
+    flat = jaxmeans.elbow(np.ones((20, 2), np.float32), range(1, 5))
+    assert int(flat.knee) == 0
 
 
 def test_find_knee_under_jit_returns_zero_for_none():

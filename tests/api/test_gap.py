@@ -167,3 +167,23 @@ def test_the_answer_does_not_move_with_scale_or_offset(move, reference):
     assert np.isfinite(np.asarray(result.gap)).all()
     assert int(result.k_best) == 3
     assert int(jaxmeans.elbow(X, range(1, 7), key=0).knee) == 3
+
+
+def test_ks_above_the_distinct_rows_warn_and_have_no_gap():
+    from sklearn.cluster import KMeans as SKKMeans
+    from sklearn.exceptions import ConvergenceWarning as SKConvergenceWarning
+
+    corners = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0], [5.0, 5.0]], np.float32)
+    X = np.repeat(corners, 10, axis=0)  # 40 rows, 4 distinct
+    ks = range(1, 8)
+    with pytest.warns(jaxmeans.exceptions.ConvergenceWarning, match=r"distinct clusters \(4\)"):
+        result = jaxmeans.gap_statistic(X, ks, n_refs=4, key=0)
+    # scikit-learn warns on the same data for the same reason.
+    with pytest.warns(SKConvergenceWarning, match=r"distinct clusters \(4\)"):
+        SKKMeans(5, n_init=1, random_state=0).fit(X)
+    gap, se = np.asarray(result.gap), np.asarray(result.gap_se)
+    assert np.isnan(gap[4:]).all() and np.isnan(se[4:]).all()  # k = 5, 6, 7
+    assert np.isfinite(gap[:4]).all() and np.isfinite(se[:4]).all()
+    assert int(result.k_best) <= 4
+    expected = k_best_rule(np.arange(1, 5), gap[:4], se[:4], np)
+    assert int(result.k_best) == int(expected)

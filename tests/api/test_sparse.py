@@ -108,3 +108,45 @@ def test_minibatch_on_sparse_input_equals_dense():
     dense.fit(X.toarray())
     np.testing.assert_allclose(ours.cluster_centers_, dense.cluster_centers_, atol=1e-5)
     np.testing.assert_array_equal(ours.labels_, dense.labels_)
+
+
+def _unsorted_with_duplicates(dtype=np.float64):
+    """A CSR matrix, 6 x 3, whose rows store unsorted column indices and duplicates."""
+    data = np.arange(1.0, 13.0, dtype=dtype)
+    indices = np.array([2, 0, 0, 1, 2, 1, 0, 0, 2, 1, 1, 0], np.int32)
+    indptr = np.array([0, 3, 4, 6, 8, 10, 12], np.int32)
+    X = sp.csr_matrix((data, indices, indptr), shape=(6, 3))
+    assert not X.has_canonical_format
+    return X
+
+
+FITS = {
+    "KMeans.fit": lambda X: jaxmeans.KMeans(2, n_init=1, random_state=0).fit(X),
+    "kmeans": lambda X: jaxmeans.kmeans(X, 2),
+    "elbow": lambda X: jaxmeans.elbow(X, [1, 2, 3]),
+}
+
+
+@pytest.mark.parametrize("fit", FITS.values(), ids=FITS.keys())
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_callers_csr_matrix_is_never_changed(fit, dtype):
+    X = _unsorted_with_duplicates(dtype)
+    before = [a.copy() for a in (X.data, X.indices, X.indptr)]
+    fit(X)
+    for was, now in zip(before, (X.data, X.indices, X.indptr), strict=True):
+        assert was.dtype == now.dtype and was.tobytes() == now.tobytes()
+    assert not X.has_canonical_format
+
+
+@pytest.mark.parametrize("fit", FITS.values(), ids=FITS.keys())
+def test_read_only_inputs_fit(fit):
+    X = _unsorted_with_duplicates()
+    for a in (X.data, X.indices, X.indptr):
+        a.setflags(write=False)
+    dense = X.toarray()
+    dense.setflags(write=False)
+    fit(X)
+    fit(dense)
+    expected = jaxmeans.KMeans(2, n_init=1, random_state=0).fit(X.toarray())
+    got = jaxmeans.KMeans(2, n_init=1, random_state=0).fit(X)
+    np.testing.assert_allclose(got.cluster_centers_, expected.cluster_centers_, rtol=1e-6)

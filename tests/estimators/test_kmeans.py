@@ -249,3 +249,47 @@ def test_predict_checks_dataframe_columns_as_scikit_learn_does(iris):
     plain = KMeans(3, random_state=0).fit(iris)
     with pytest.warns(UserWarning, match="X has feature names, but KMeans was fitted without"):
         plain.predict(frame)
+
+
+def test_global_transform_output_config_as_scikit_learn(iris):
+    import pandas as pd
+    import sklearn
+    from sklearn.cluster import KMeans as SKKMeans
+
+    ours, theirs = KMeans(3, random_state=0), SKKMeans(3, n_init=1, random_state=0)
+    frame = pd.DataFrame(iris, columns=["a", "b", "c", "d"], index=np.arange(150) + 1000)
+    for X in (iris, frame):
+        with sklearn.config_context(transform_output="pandas"):
+            got, want = ours.fit_transform(X), theirs.fit_transform(X)
+            assert isinstance(got, pd.DataFrame) and isinstance(want, pd.DataFrame)
+            assert list(got.columns) == list(want.columns) == ["kmeans0", "kmeans1", "kmeans2"]
+            assert got.index.equals(want.index)
+            assert isinstance(ours.transform(X), pd.DataFrame)
+        assert isinstance(ours.transform(X), np.ndarray)  # back to the default
+    sklearn.set_config(transform_output="pandas")
+    try:
+        assert isinstance(ours.transform(frame), pd.DataFrame)
+        assert isinstance(theirs.transform(frame), pd.DataFrame)
+        # The estimator's own set_output wins over the global setting, as in scikit-learn.
+        assert isinstance(ours.set_output(transform="default").transform(frame), np.ndarray)
+        assert isinstance(theirs.set_output(transform="default").transform(frame), np.ndarray)
+    finally:
+        sklearn.set_config(transform_output="default")
+
+
+@pytest.mark.parametrize("estimator", [KMeans, MiniBatchKMeans])
+def test_mixed_str_and_int_column_names_are_a_type_error_as_in_scikit_learn(iris, estimator):
+    import pandas as pd
+    from sklearn.cluster import KMeans as SKKMeans
+
+    frame = pd.DataFrame(iris, columns=["a", 1, "c", "d"])
+    match = "Feature names are only supported if all input features have string names"
+    with pytest.raises(TypeError, match=match):
+        SKKMeans(3, n_init=1).fit(frame)
+    with pytest.raises(TypeError, match=match) as ours:
+        estimator(3, random_state=0).fit(frame)
+    assert "['int', 'str']" in str(ours.value)
+    # Names of one type that is not str: no names, as in scikit-learn.
+    numbered = pd.DataFrame(iris)
+    assert not hasattr(estimator(3, random_state=0).fit(numbered), "feature_names_in_")
+    assert not hasattr(SKKMeans(3, n_init=1).fit(numbered), "feature_names_in_")

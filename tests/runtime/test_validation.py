@@ -140,3 +140,75 @@ def test_lists_and_traced_inputs_are_accepted():
         jax.jit(lambda x: jaxmeans.kmeans(x, 11))(X)
     out = jax.jit(lambda x, w: jaxmeans.kmeans(x, 2, sample_weight=w))(X, jnp.ones(10))
     assert out.centroids.shape == (2, 2)
+
+
+def test_pandas_missing_values_get_the_nan_message():
+    pd = pytest.importorskip("pandas")
+    nan = X.copy()
+    nan[1, 0] = np.nan
+    with pytest.raises(ValueError, match=r"X contains NaN or infinity \(nan at index \(1, 0\)\)"):
+        jaxmeans.kmeans(nan, 2)
+    frames = {
+        (1, 0): pd.DataFrame(
+            {"a": pd.array([0.0, None, *X[2:, 0]], dtype="Float64"), "b": X[:, 1]}
+        ),
+        (2, 1): pd.DataFrame(
+            {"a": X[:, 0], "b": pd.array([0, 1, None, *range(3, 10)], dtype="Int64")}
+        ),
+    }
+    for (row, col), frame in frames.items():
+        match = rf"X contains NaN or infinity \(<NA> at index \({row}, {col}\)\); remove or impute"
+        with pytest.raises(ValueError, match=match):
+            jaxmeans.kmeans(frame, 2)
+        with pytest.raises(ValueError, match=match):
+            jaxmeans.KMeans(2).fit(frame)
+    # Nullable columns without missing values fit as float64 does.
+    full = pd.DataFrame({"a": pd.array(X[:, 0].astype(float), dtype="Float64")})
+    np.testing.assert_allclose(
+        jaxmeans.KMeans(2, random_state=0).fit(full).cluster_centers_,
+        jaxmeans.KMeans(2, random_state=0).fit(X[:, :1].astype(float)).cluster_centers_,
+    )
+
+
+@pytest.mark.parametrize(
+    "call, error, pattern",
+    [
+        (lambda: jaxmeans.kmeans(X, 2, tol=None), TypeError, "tol must be a real number, got None"),
+        (lambda: jaxmeans.KMeans(2, tol=None).fit(X), TypeError, "tol must be a real number"),
+        (lambda: jaxmeans.elbow(X, [1, 2], tol=None), TypeError, "tol must be a real number"),
+        (lambda: jaxmeans.kmeans(X, 2, init=None), TypeError, r"init must be one of .*got None"),
+        (lambda: jaxmeans.KMeans(2, init=None).fit(X), TypeError, r"init must be .*got None"),
+        (lambda: jaxmeans.MiniBatchKMeans(2, init=None).fit(X), TypeError, r"init must .*None"),
+        (lambda: jaxmeans.elbow(X, None), TypeError, "ks must be a sequence of ints, got None"),
+        (lambda: jaxmeans.gap_statistic(X, None), TypeError, "ks must be a sequence of ints"),
+        (lambda: jaxmeans.elbow(X, "123"), TypeError, "ks must be a sequence of ints, got '123'"),
+    ],
+)
+def test_none_names_the_parameter(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_a_generator_of_ks_is_read_once_as_a_list():
+    expected = jaxmeans.elbow(X, [1, 2, 3, 4])
+    got = jaxmeans.elbow(X, (k for k in range(1, 5)))
+    assert got.ks.tolist() == [1, 2, 3, 4]
+    np.testing.assert_array_equal(got.inertia, expected.inertia)
+    gap = jaxmeans.gap_statistic(X, iter([1, 2, 3]), n_refs=2)
+    assert gap.ks.tolist() == [1, 2, 3]
+
+
+def test_bfloat16_and_float16_input_is_computed_in_float32():
+    import ml_dtypes
+
+    expected = jaxmeans.KMeans(2, random_state=0).fit(X.astype(ml_dtypes.bfloat16).astype("f4"))
+    for data in (
+        X.astype(ml_dtypes.bfloat16),
+        jnp.asarray(X, jnp.bfloat16),
+        X.astype(np.float16),
+    ):
+        model = jaxmeans.KMeans(2, random_state=0).fit(data)
+        assert model.cluster_centers_.dtype == np.float32
+        np.testing.assert_array_equal(model.cluster_centers_, expected.cluster_centers_)
+        result = jaxmeans.kmeans(data, 2)
+        assert result.centroids.dtype == jnp.float32
