@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import jax
 import numpy as np
 
@@ -109,11 +111,13 @@ def _above_distinct(X, result: GapResult, metric: str) -> GapResult:
     """``result`` with NaN gaps (and standard errors) for the ks above the number of
     distinct rows of ``X`` (as the metric compares them), and a ConvergenceWarning: the
     data's inertia there is 0, so ``log W`` is a floor and the gap only measures it. The
-    rule for ``k_best`` looks at the other ks only."""
-    rows = np.asarray(jax.device_get(X))
-    if metric == "cosine":
-        rows = rows / np.linalg.norm(rows, axis=1, keepdims=True)
-    distinct = len(np.unique(rows, axis=0))
+    rule for ``k_best`` looks at the other ks only. The rows are counted only when some
+    ``log W`` has fallen far (20, a factor of 5e8) below the first k's: otherwise no
+    inertia is 0 and the count (a sort of the rows) is skipped."""
+    log_w = np.asarray(result.log_w, np.float64)
+    if np.all(np.isfinite(log_w)) and log_w.min() > log_w[0] - 20:
+        return result
+    distinct = _distinct_rows(X, metric)
     ks = np.asarray(result.ks)
     above = ks > distinct
     if not above.any():
@@ -129,3 +133,24 @@ def _above_distinct(X, result: GapResult, metric: str) -> GapResult:
     valid = ~above
     k_best = k_best_rule(ks[valid], gap[valid], gap_se[valid], np) if valid.sum() > 1 else ks[0]
     return result._replace(gap=gap, gap_se=gap_se, k_best=np.int32(k_best))
+
+
+def _distinct_rows(X, metric: str) -> int:
+    """How many different rows ``X`` (dense or sparse) holds, unit rows for cosine."""
+    if inputs.is_sparse(X):
+        rows = X.tocsr().astype(np.float64)  # a copy: the caller's matrix is not touched
+        rows.sum_duplicates()
+        rows.sort_indices()
+        if metric == "cosine":
+            norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+            rows = rows.multiply(1 / np.where(norms > 0, norms, 1)[:, None]).tocsr()
+            rows.sort_indices()
+        return len({
+            (rows.indices[a:b].tobytes(), rows.data[a:b].tobytes())
+            for a, b in itertools.pairwise(rows.indptr)
+        })  # fmt: skip
+    rows = np.asarray(jax.device_get(X), np.float64)
+    if metric == "cosine":
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        rows = rows / np.where(norms > 0, norms, 1)
+    return len(np.unique(rows, axis=0))

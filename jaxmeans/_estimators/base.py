@@ -220,12 +220,12 @@ class KMeansBase:
         """``X`` checked for a fitted model's methods: its features must be the fitted
         ones (count, and names and order when either side has names)."""
         _check_fitted(self)
-        self._checkfeature_names(X)
+        self._check_feature_names(X)
         arr = inputs.check_rows(X)
         self._check_features(arr.shape[1])
         return arr
 
-    def _checkfeature_names(self, X) -> None:
+    def _check_feature_names(self, X) -> None:
         """scikit-learn's rule: different column names or order raise; names on one side
         only warn."""
         names = feature_names(X)

@@ -169,7 +169,9 @@ def test_the_answer_does_not_move_with_scale_or_offset(move, reference):
     assert int(jaxmeans.elbow(X, range(1, 7), key=0).knee) == 3
 
 
-def test_ks_above_the_distinct_rows_warn_and_have_no_gap():
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_ks_above_the_distinct_rows_warn_and_have_no_gap(sparse):
+    import scipy.sparse as sp
     from sklearn.cluster import KMeans as SKKMeans
     from sklearn.exceptions import ConvergenceWarning as SKConvergenceWarning
 
@@ -177,7 +179,7 @@ def test_ks_above_the_distinct_rows_warn_and_have_no_gap():
     X = np.repeat(corners, 10, axis=0)  # 40 rows, 4 distinct
     ks = range(1, 8)
     with pytest.warns(jaxmeans.exceptions.ConvergenceWarning, match=r"distinct clusters \(4\)"):
-        result = jaxmeans.gap_statistic(X, ks, n_refs=4, key=0)
+        result = jaxmeans.gap_statistic(sp.csr_matrix(X) if sparse else X, ks, n_refs=4, key=0)
     # scikit-learn warns on the same data for the same reason.
     with pytest.warns(SKConvergenceWarning, match=r"distinct clusters \(4\)"):
         SKKMeans(5, n_init=1, random_state=0).fit(X)
