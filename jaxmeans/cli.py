@@ -52,13 +52,27 @@ def _write_csv(path: str, header: list[str], rows, option: str) -> None:
         out.writerows(rows)
 
 
-def _read(path: str, columns: str | None):
-    from .datasets import load_csv
+def _read(path: str, columns: str | None, encoding: str):
+    from .datasets import _NotText, load_csv
 
     if not os.path.exists(path):
         raise UsageError(f"{path}: no such file")
-    table = load_csv(path, columns)
+    try:
+        table = load_csv(path, columns, encoding=encoding)
+    except _NotText as err:
+        raise UsageError(err.message(lambda name: f"--encoding {name}")) from None
     return table.data, table.columns
+
+
+def _check_encoding(name: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise UsageError(
+            f"--encoding {name!r} is not an encoding Python knows; try utf-8, latin-1 or cp1252"
+        ) from None
 
 
 def _use_agg():
@@ -76,7 +90,8 @@ def _fit(args) -> int:
     from . import KMeans
 
     _outputs(args, **{"--out": "out", "--centroids": "centroids", "--plot": "plot"})
-    X, columns = _read(args.file, args.columns)
+    _check_encoding(args.encoding)
+    X, columns = _read(args.file, args.columns, args.encoding)
     if args.k < 1:
         raise UsageError(f"-k (={args.k}) must be >= 1")
     if args.k > len(X):
@@ -137,7 +152,8 @@ def _elbow(args) -> int:
     from . import elbow, gap_statistic
 
     _outputs(args, **{"--json": "json", "--plot": "plot"})
-    X, _ = _read(args.file, args.columns)
+    _check_encoding(args.encoding)
+    X, _ = _read(args.file, args.columns, args.encoding)
     if args.k_min < 1:
         raise UsageError(f"--k-min (={args.k_min}) must be >= 1")
     if args.k_max < args.k_min:
@@ -239,6 +255,15 @@ def _n_init(text: str):
         raise argparse.ArgumentTypeError(f"must be 'auto' or an int, got {text!r}") from None
 
 
+def _encoding_option(command) -> None:
+    command.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="the input file's text encoding, e.g. latin-1 or cp1252 (default: utf-8, a "
+        "byte-order mark accepted)",
+    )
+
+
 def _metric_option(command) -> None:
     command.add_argument(
         "--metric",
@@ -282,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--verbose", action="store_true", help="print every iteration (default: off)")
     _metric_option(fit)
+    _encoding_option(fit)
     fit.set_defaults(run=_fit)
 
     elbow = sub.add_parser("elbow", help="inertia (and silhouette) for a range of k")
@@ -327,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show no progress, only the table and the knee (default: off)",
     )
     _metric_option(elbow)
+    _encoding_option(elbow)
     elbow.set_defaults(run=_elbow)
 
     demo = sub.add_parser("demo", help="the tutorial end to end on the bundled data")
