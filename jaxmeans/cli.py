@@ -1,8 +1,11 @@
 """The ``jaxmeans`` command: fit a CSV file, sweep k for the elbow, or run the tutorial demo.
 
-Bad input exits with status 2 and one line on stderr, before any file is written; output
-files are written whole or not at all (a temporary file in the same folder, then a rename;
-a symlink stays a symlink, a read-only file is left alone). Ctrl-C exits with status 130.
+Bad input exits with status 2 and one line on stderr, before any file is written. Every
+output is checked before the work (its folder exists and is writable, it is not a folder,
+not a read-only file, not the input); all are written to temporary files beside their
+targets and renamed only once every one is written, so a failure leaves every existing
+file as it was (a symlink stays a symlink). A FIFO or a device (``/dev/stdout``) is written
+as a stream, never replaced. Ctrl-C exits with status 130.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._io.files import atomic_write, check_writable, figure_format, save_figure
+from ._io.files import Outputs, figure_format, write_figure
 from .plot import _plane
 
 
@@ -28,25 +31,24 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _outputs(args, **options) -> None:
-    """Check every output path before anything is computed or written: folders exist,
-    files are writable, picture formats are known, no path is given twice. ``options``:
-    option name -> attribute of ``args``."""
-    given = {flag: getattr(args, attr) for flag, attr in options.items() if getattr(args, attr)}
-    real = {}
-    for flag, path in given.items():
-        target = check_writable(path, flag)
-        if target in real:
-            raise UsageError(f"{flag} and {real[target]} name the same file {path}")
-        real[target] = flag
-        if flag == "--plot":
-            figure_format(path, flag)
+def _outputs(args, **options) -> Outputs:
+    """Check every output before anything is read, computed or written: not the input,
+    folders that exist and are writable, no path given twice, picture formats known.
+    ``options``: option name -> attribute of ``args``."""
+    outputs = Outputs(inputs=(args.file,))
+    for flag, attr in options.items():
+        path = getattr(args, attr)
+        if path:
+            outputs.add(path, flag)
+            if flag == "--plot":
+                figure_format(path, flag)
+    return outputs
 
 
-def _write_csv(path: str, header: list[str], rows, option: str) -> None:
+def _write_csv(outputs: Outputs, option: str, header: list[str], rows) -> None:
     import csv
 
-    with atomic_write(path, "w", option) as fh:
+    with outputs.open(option) as fh:
         out = csv.writer(fh)
         out.writerow(header)
         out.writerows(rows)
@@ -89,7 +91,7 @@ def _fit(args) -> int:
 
     from . import KMeans
 
-    _outputs(args, **{"--out": "out", "--centroids": "centroids", "--plot": "plot"})
+    outputs = _outputs(args, **{"--out": "out", "--centroids": "centroids", "--plot": "plot"})
     _check_encoding(args.encoding)
     X, columns = _read(args.file, args.columns, args.encoding)
     if args.k < 1:
@@ -113,23 +115,29 @@ def _fit(args) -> int:
     for j, centre in enumerate(C):
         cells = (f"{x:>{width}{f}}" for x, f in zip(centre, formats, strict=True))
         print(f"{j:>7}  {sizes[j]:>6}  " + "  ".join(cells))
-    if args.out:
-        _write_csv(args.out, ["row", "label"], enumerate(model.labels_.tolist()), "--out")
-        print(f"wrote labels to {args.out}")
-    if args.centroids:
-        _write_csv(args.centroids, columns, model.cluster_centers_.tolist(), "--centroids")
-        print(f"wrote centroids to {args.centroids}")
-    if args.plot:
-        _use_agg()
-        from . import plot
+    wrote = []
+    with outputs:  # every output whole, or none: existing files stay as they were
+        if args.out:
+            _write_csv(outputs, "--out", ["row", "label"], enumerate(model.labels_.tolist()))
+            wrote.append(f"wrote labels to {args.out}")
+        if args.centroids:
+            _write_csv(outputs, "--centroids", columns, model.cluster_centers_.tolist())
+            wrote.append(f"wrote centroids to {args.centroids}")
+        if args.plot:
+            _use_agg()
+            from . import plot
 
-        points, centres, names, how = _plane(X, C, columns, shown)
-        ax = plot.clusters(
-            points, model.labels_, centres, feature_names=names,
-            title=f"k-means, k = {args.k}{how}",
-        )  # fmt: skip
-        save_figure(ax.figure, args.plot, "--plot")
-        print(f"wrote plot to {args.plot}")
+            points, centres, names, how = _plane(X, C, columns, shown)
+            ax = plot.clusters(
+                points, model.labels_, centres, feature_names=names,
+                title=f"k-means, k = {args.k}{how}",
+            )  # fmt: skip
+            with outputs.open("--plot", binary=True) as fh:
+                write_figure(ax.figure, fh, figure_format(args.plot))
+            wrote.append(f"wrote plot to {args.plot}")
+        outputs.commit()
+    for line in wrote:
+        print(line)
     return 0
 
 
@@ -151,7 +159,7 @@ def _elbow(args) -> int:
 
     from . import elbow, gap_statistic
 
-    _outputs(args, **{"--json": "json", "--plot": "plot"})
+    outputs = _outputs(args, **{"--json": "json", "--plot": "plot"})
     _check_encoding(args.encoding)
     X, _ = _read(args.file, args.columns, args.encoding)
     if args.k_min < 1:
@@ -168,15 +176,8 @@ def _elbow(args) -> int:
             file=sys.stderr,
             flush=True,
         )
-    result = elbow(
-        X,
-        ks,
-        key=args.seed,
-        n_init=args.n_init,
-        scores=not args.no_silhouette,
-        progress=show,
-        metric=args.metric,
-    )
+    how = dict(key=args.seed, n_init=args.n_init, metric=args.metric)
+    result = elbow(X, ks, scores=not args.no_silhouette, progress=show, **how)
     jax.effects_barrier()
     rows = []
     inertia_format = _column_format(np.asarray(result.inertia, np.float64))
@@ -198,31 +199,35 @@ def _elbow(args) -> int:
     print(f"knee: {knee if knee is not None else 'none found'}")
     gap = None
     if args.gap:
-        gap = gap_statistic(
-            X, ks, n_refs=args.n_refs, key=args.seed, n_init=args.n_init, metric=args.metric
-        )
+        gap = gap_statistic(X, ks, n_refs=args.n_refs, **how)
         _print_gap(gap, rows)
-    if args.json:
-        payload = {"file": args.file, "knee": knee, "curve": rows}
-        if gap is not None:
-            payload["gap_k_best"] = int(gap.k_best)
-        with atomic_write(args.json, "w", "--json") as fh:
-            json.dump(payload, fh, indent=2, allow_nan=False)
-        print(f"wrote {args.json}")
-    if args.plot:
-        _use_agg()
-        from . import plot
+    wrote = []
+    with outputs:  # every output whole, or none: existing files stay as they were
+        if args.json:
+            payload = {"file": args.file, "knee": knee, "curve": rows}
+            if gap is not None:
+                payload["gap_k_best"] = int(gap.k_best)
+            with outputs.open("--json") as fh:
+                json.dump(payload, fh, indent=2, allow_nan=False)
+            wrote.append(f"wrote {args.json}")
+        if args.plot:
+            _use_agg()
+            from . import plot
 
-        if gap is None:
-            figure = plot.elbow(result).figure
-        else:  # the elbow and the gap side by side
-            import matplotlib.pyplot as plt
+            if gap is None:
+                figure = plot.elbow(result).figure
+            else:  # the elbow and the gap side by side
+                import matplotlib.pyplot as plt
 
-            figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
-            plot.elbow(result, ax=left)
-            plot.gap(gap, ax=right)
-        save_figure(figure, args.plot, "--plot")
-        print(f"wrote plot to {args.plot}")
+                figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
+                plot.elbow(result, ax=left)
+                plot.gap(gap, ax=right)
+            with outputs.open("--plot", binary=True) as fh:
+                write_figure(figure, fh, figure_format(args.plot))
+            wrote.append(f"wrote plot to {args.plot}")
+        outputs.commit()
+    for line in wrote:
+        print(line)
     return 0
 
 
