@@ -5,7 +5,7 @@ output is checked before the work (its folder exists and is writable, it is not 
 not a read-only file, not the input); all are written to temporary files beside their
 targets and renamed only once every one is written, so a failure leaves every existing
 file as it was (a symlink stays a symlink). A FIFO or a device (``/dev/stdout``) is written
-as a stream, never replaced. Ctrl-C exits with status 130.
+as a stream, never replaced. Ctrl-C acts at once, at any stage, and exits with status 130.
 """
 
 from __future__ import annotations
@@ -77,6 +77,68 @@ def _check_encoding(name: str) -> None:
         ) from None
 
 
+class _CtrlC:
+    """The SIGINT handler while the command runs: raises KeyboardInterrupt and remembers
+    it, since one raised inside a garbage collector's callback (XLA has one) is dropped
+    (:meth:`unraisable` keeps it off stderr); :func:`_check_interrupted` raises it again
+    between stages."""
+
+    seen = False
+
+    def __init__(self, hook):
+        self.hook = hook
+
+    def __call__(self, signum, frame):
+        _CtrlC.seen = True
+        raise KeyboardInterrupt
+
+    def unraisable(self, info):
+        if not issubclass(info.exc_type, KeyboardInterrupt):
+            self.hook(info)
+
+
+def _check_interrupted() -> None:
+    if _CtrlC.seen:
+        raise KeyboardInterrupt
+
+
+def _in_background(work: Callable):
+    """``work()``, computed (:func:`_done`) in a thread of its own while this one waits: a
+    signal reaches Python only between the main thread's bytecodes, and waiting there for
+    a jitted program's result (reading it into NumPy) holds it for the program's whole run
+    (a fit, the silhouette pass: minutes on large data). Here Ctrl-C acts within 0.1 s:
+    the KeyboardInterrupt leaves the work behind (the command then exits) before any
+    output is opened."""
+    import threading
+
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = _done(work())
+        except BaseException as err:  # handed to the waiting thread
+            box["error"] = err
+
+    thread = threading.Thread(target=run, name="jaxmeans-work", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        _check_interrupted()
+        thread.join(0.1)
+    _check_interrupted()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _done(value):
+    """``value`` once every array in it is computed and its callbacks have run."""
+    import jax
+
+    jax.block_until_ready(value)
+    jax.effects_barrier()
+    return value
+
+
 def _use_agg():
     import matplotlib
 
@@ -87,13 +149,11 @@ def _use_agg():
 
 
 def _fit(args) -> int:
-    import jax
-
     from . import KMeans
 
     outputs = _outputs(args, **{"--out": "out", "--centroids": "centroids", "--plot": "plot"})
     _check_encoding(args.encoding)
-    X, columns = _read(args.file, args.columns, args.encoding)
+    X, columns = _in_background(lambda: _read(args.file, args.columns, args.encoding))
     if args.k < 1:
         raise UsageError(f"-k (={args.k}) must be >= 1")
     if args.k > len(X):
@@ -104,8 +164,8 @@ def _fit(args) -> int:
     model = KMeans(
         args.k, n_init=args.n_init, random_state=args.seed, verbose=int(args.verbose),
         metric=args.metric,
-    ).fit(X)  # fmt: skip
-    jax.effects_barrier()
+    )  # fmt: skip
+    model = _in_background(lambda: model.fit(X))
     sizes = np.bincount(model.labels_, minlength=args.k)
     print(f"k={args.k}  inertia={model.inertia_:.6g}  iterations={model.n_iter_}")
     C = model.cluster_centers_
@@ -135,6 +195,7 @@ def _fit(args) -> int:
             with outputs.open("--plot", binary=True) as fh:
                 write_figure(ax.figure, fh, figure_format(args.plot))
             wrote.append(f"wrote plot to {args.plot}")
+        _check_interrupted()
         outputs.commit()
     for line in wrote:
         print(line)
@@ -155,13 +216,11 @@ def _plot_columns(option: str, columns: list[str]) -> list[int]:
 
 
 def _elbow(args) -> int:
-    import jax
-
     from . import elbow, gap_statistic
 
     outputs = _outputs(args, **{"--json": "json", "--plot": "plot"})
     _check_encoding(args.encoding)
-    X, _ = _read(args.file, args.columns, args.encoding)
+    X, _ = _in_background(lambda: _read(args.file, args.columns, args.encoding))
     if args.k_min < 1:
         raise UsageError(f"--k-min (={args.k_min}) must be >= 1")
     if args.k_max < args.k_min:
@@ -177,8 +236,9 @@ def _elbow(args) -> int:
             flush=True,
         )
     how = dict(key=args.seed, n_init=args.n_init, metric=args.metric)
-    result = elbow(X, ks, scores=not args.no_silhouette, progress=show, **how)
-    jax.effects_barrier()
+    result = _in_background(
+        lambda: elbow(X, ks, scores=not args.no_silhouette, progress=show, **how)
+    )
     rows = []
     inertia_format = _column_format(np.asarray(result.inertia, np.float64))
     print(f"{'k':>3}  {'inertia':>16}  {'silhouette':>10}")
@@ -199,7 +259,7 @@ def _elbow(args) -> int:
     print(f"knee: {knee if knee is not None else 'none found'}")
     gap = None
     if args.gap:
-        gap = gap_statistic(X, ks, n_refs=args.n_refs, **how)
+        gap = _in_background(lambda: gap_statistic(X, ks, n_refs=args.n_refs, **how))
         _print_gap(gap, rows)
     wrote = []
     with outputs:  # every output whole, or none: existing files stay as they were
@@ -225,6 +285,7 @@ def _elbow(args) -> int:
             with outputs.open("--plot", binary=True) as fh:
                 write_figure(figure, fh, figure_format(args.plot))
             wrote.append(f"wrote plot to {args.plot}")
+        _check_interrupted()
         outputs.commit()
     for line in wrote:
         print(line)
@@ -372,7 +433,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
     parser = build_parser()
+    own_handler = threading.current_thread() is threading.main_thread()
+    if own_handler:
+        _CtrlC.seen = False
+        handler = _CtrlC(sys.unraisablehook)
+        previous = signal.signal(signal.SIGINT, handler)
+        sys.unraisablehook = handler.unraisable
     try:
         args = parser.parse_args(argv)
         if args.version:
@@ -399,6 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         print(f"jaxmeans: error: {message}", file=sys.stderr)
         return 2
+    finally:
+        if own_handler:
+            signal.signal(signal.SIGINT, previous)
+            sys.unraisablehook = handler.hook
 
 
 if __name__ == "__main__":

@@ -5,10 +5,13 @@ acting at once, and CSV files that are not plain UTF-8 reported in one line."""
 import gzip
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pytest
 
 from jaxmeans.cli import main
@@ -191,6 +194,40 @@ def test_dev_stdout_into_a_pipe_receives_the_labels():
     assert "row,label" in lines and lines.index("row,label") + 301 <= len(lines)
     assert run.stderr.splitlines()[0] == "x,y" and len(run.stderr.splitlines()) == 4
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+# -- 4. Ctrl-C -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_elbow_silhouette_acts_within_seconds(tmp_path):
+    big = tmp_path / "big.csv"
+    np.savetxt(big, np.random.default_rng(0).normal(size=(30_000, 2)), delimiter=",",
+               header="a,b", comments="")  # fmt: skip
+    js = keep(tmp_path / "e.json", b"old")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jaxmeans", "elbow", str(big), "--k-max", "6", "--n-init", "1",
+         "--progress", "--json", str(js)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        for line in proc.stderr:  # the fits first, then the silhouette (O(n^2) per k)
+            if line.startswith("elbow: 6/6 fits done"):
+                break
+        time.sleep(2.0)  # into the silhouette's program (about 20 s on 2 cores)
+        assert proc.poll() is None, "the silhouette pass already ended"
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        took = time.monotonic() - sent
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip() == "jaxmeans: interrupted"
+    assert took < 3.0, took
+    assert js.read_bytes() == b"old" and no_temporary_files(tmp_path)
 
 
 # -- 5. CSV files --------------------------------------------------------------------------
