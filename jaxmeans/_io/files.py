@@ -111,7 +111,9 @@ class Outputs:
     streams, then renames every temporary file over its target. Leaving the ``with`` block
     without a commit (an error, Ctrl-C) removes the temporary files: existing files stay as
     they were. A symlink stays a symlink (its target is replaced) and a replaced file keeps
-    its permissions.
+    its permissions. What cannot be taken back: a stream already written, and a rename that
+    fails after others succeeded (the folders were checked, so only a change under the
+    command, such as a full or removed disk, can cause that).
 
     Example:
       >>> import os
