@@ -1,8 +1,11 @@
 """The ``jaxmeans`` command: fit a CSV file, sweep k for the elbow, or run the tutorial demo.
 
-Bad input exits with status 2 and one line on stderr, before any file is written; output
-files are written whole or not at all (a temporary file in the same folder, then a rename;
-a symlink stays a symlink, a read-only file is left alone). Ctrl-C exits with status 130.
+Bad input exits with status 2 and one line on stderr, before any file is written. Every
+output is checked before the work (its folder exists and is writable, it is not a folder,
+not a read-only file, not the input); all are written to temporary files beside their
+targets and renamed only once every one is written, so a failure leaves every existing
+file as it was (a symlink stays a symlink). A FIFO or a device (``/dev/stdout``) is written
+as a stream, never replaced. Ctrl-C acts at once, at any stage, and exits with status 130.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._io.files import atomic_write, check_writable, figure_format, save_figure
+from ._io.files import Outputs, figure_format, write_figure
 from .plot import _plane
 
 
@@ -28,37 +31,112 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _outputs(args, **options) -> None:
-    """Check every output path before anything is computed or written: folders exist,
-    files are writable, picture formats are known, no path is given twice. ``options``:
-    option name -> attribute of ``args``."""
-    given = {flag: getattr(args, attr) for flag, attr in options.items() if getattr(args, attr)}
-    real = {}
-    for flag, path in given.items():
-        target = check_writable(path, flag)
-        if target in real:
-            raise UsageError(f"{flag} and {real[target]} name the same file {path}")
-        real[target] = flag
-        if flag == "--plot":
-            figure_format(path, flag)
+def _outputs(args, **options) -> Outputs:
+    """Check every output before anything is read, computed or written: not the input,
+    folders that exist and are writable, no path given twice, picture formats known.
+    ``options``: option name -> attribute of ``args``."""
+    outputs = Outputs(inputs=(args.file,))
+    for flag, attr in options.items():
+        path = getattr(args, attr)
+        if path:
+            outputs.add(path, flag)
+            if flag == "--plot":
+                figure_format(path, flag)
+    return outputs
 
 
-def _write_csv(path: str, header: list[str], rows, option: str) -> None:
+def _write_csv(outputs: Outputs, option: str, header: list[str], rows) -> None:
     import csv
 
-    with atomic_write(path, "w", option) as fh:
+    with outputs.open(option) as fh:
         out = csv.writer(fh)
         out.writerow(header)
         out.writerows(rows)
 
 
-def _read(path: str, columns: str | None):
-    from .datasets import load_csv
+def _read(path: str, columns: str | None, encoding: str):
+    from .datasets import _NotText, load_csv
 
     if not os.path.exists(path):
         raise UsageError(f"{path}: no such file")
-    table = load_csv(path, columns)
+    try:
+        table = load_csv(path, columns, encoding=encoding)
+    except _NotText as err:
+        raise UsageError(err.message(lambda name: f"--encoding {name}")) from None
     return table.data, table.columns
+
+
+def _check_encoding(name: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise UsageError(
+            f"--encoding {name!r} is not an encoding Python knows; try utf-8, latin-1 or cp1252"
+        ) from None
+
+
+class _CtrlC:
+    """The SIGINT handler while the command runs: raises KeyboardInterrupt and remembers
+    it, since one raised inside a garbage collector's callback (XLA has one) is dropped
+    (:meth:`unraisable` keeps it off stderr); :func:`_check_interrupted` raises it again
+    between stages."""
+
+    seen = False
+
+    def __init__(self, hook):
+        self.hook = hook
+
+    def __call__(self, signum, frame):
+        _CtrlC.seen = True
+        raise KeyboardInterrupt
+
+    def unraisable(self, info):
+        if not issubclass(info.exc_type, KeyboardInterrupt):
+            self.hook(info)
+
+
+def _check_interrupted() -> None:
+    if _CtrlC.seen:
+        raise KeyboardInterrupt
+
+
+def _in_background(work: Callable):
+    """``work()``, computed (:func:`_done`) in a thread of its own while this one waits: a
+    signal reaches Python only between the main thread's bytecodes, and waiting there for
+    a jitted program's result (reading it into NumPy) holds it for the program's whole run
+    (a fit, the silhouette pass: minutes on large data). Here Ctrl-C acts within 0.1 s:
+    the KeyboardInterrupt leaves the work behind (the command then exits) before any
+    output is opened."""
+    import threading
+
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = _done(work())
+        except BaseException as err:  # handed to the waiting thread
+            box["error"] = err
+
+    thread = threading.Thread(target=run, name="jaxmeans-work", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        _check_interrupted()
+        thread.join(0.1)
+    _check_interrupted()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _done(value):
+    """``value`` once every array in it is computed and its callbacks have run."""
+    import jax
+
+    jax.block_until_ready(value)
+    jax.effects_barrier()
+    return value
 
 
 def _use_agg():
@@ -71,12 +149,11 @@ def _use_agg():
 
 
 def _fit(args) -> int:
-    import jax
-
     from . import KMeans
 
-    _outputs(args, **{"--out": "out", "--centroids": "centroids", "--plot": "plot"})
-    X, columns = _read(args.file, args.columns)
+    outputs = _outputs(args, **{"--out": "out", "--centroids": "centroids", "--plot": "plot"})
+    _check_encoding(args.encoding)
+    X, columns = _in_background(lambda: _read(args.file, args.columns, args.encoding))
     if args.k < 1:
         raise UsageError(f"-k (={args.k}) must be >= 1")
     if args.k > len(X):
@@ -87,8 +164,8 @@ def _fit(args) -> int:
     model = KMeans(
         args.k, n_init=args.n_init, random_state=args.seed, verbose=int(args.verbose),
         metric=args.metric,
-    ).fit(X)  # fmt: skip
-    jax.effects_barrier()
+    )  # fmt: skip
+    model = _in_background(lambda: model.fit(X))
     sizes = np.bincount(model.labels_, minlength=args.k)
     print(f"k={args.k}  inertia={model.inertia_:.6g}  iterations={model.n_iter_}")
     C = model.cluster_centers_
@@ -98,23 +175,30 @@ def _fit(args) -> int:
     for j, centre in enumerate(C):
         cells = (f"{x:>{width}{f}}" for x, f in zip(centre, formats, strict=True))
         print(f"{j:>7}  {sizes[j]:>6}  " + "  ".join(cells))
-    if args.out:
-        _write_csv(args.out, ["row", "label"], enumerate(model.labels_.tolist()), "--out")
-        print(f"wrote labels to {args.out}")
-    if args.centroids:
-        _write_csv(args.centroids, columns, model.cluster_centers_.tolist(), "--centroids")
-        print(f"wrote centroids to {args.centroids}")
-    if args.plot:
-        _use_agg()
-        from . import plot
+    wrote = []
+    with outputs:  # every output whole, or none: existing files stay as they were
+        if args.out:
+            _write_csv(outputs, "--out", ["row", "label"], enumerate(model.labels_.tolist()))
+            wrote.append(f"wrote labels to {args.out}")
+        if args.centroids:
+            _write_csv(outputs, "--centroids", columns, model.cluster_centers_.tolist())
+            wrote.append(f"wrote centroids to {args.centroids}")
+        if args.plot:
+            _use_agg()
+            from . import plot
 
-        points, centres, names, how = _plane(X, C, columns, shown)
-        ax = plot.clusters(
-            points, model.labels_, centres, feature_names=names,
-            title=f"k-means, k = {args.k}{how}",
-        )  # fmt: skip
-        save_figure(ax.figure, args.plot, "--plot")
-        print(f"wrote plot to {args.plot}")
+            points, centres, names, how = _plane(X, C, columns, shown)
+            ax = plot.clusters(
+                points, model.labels_, centres, feature_names=names,
+                title=f"k-means, k = {args.k}{how}",
+            )  # fmt: skip
+            with outputs.open("--plot", binary=True) as fh:
+                write_figure(ax.figure, fh, figure_format(args.plot))
+            wrote.append(f"wrote plot to {args.plot}")
+        _check_interrupted()
+        outputs.commit()
+    for line in wrote:
+        print(line)
     return 0
 
 
@@ -132,12 +216,11 @@ def _plot_columns(option: str, columns: list[str]) -> list[int]:
 
 
 def _elbow(args) -> int:
-    import jax
-
     from . import elbow, gap_statistic
 
-    _outputs(args, **{"--json": "json", "--plot": "plot"})
-    X, _ = _read(args.file, args.columns)
+    outputs = _outputs(args, **{"--json": "json", "--plot": "plot"})
+    _check_encoding(args.encoding)
+    X, _ = _in_background(lambda: _read(args.file, args.columns, args.encoding))
     if args.k_min < 1:
         raise UsageError(f"--k-min (={args.k_min}) must be >= 1")
     if args.k_max < args.k_min:
@@ -152,16 +235,10 @@ def _elbow(args) -> int:
             file=sys.stderr,
             flush=True,
         )
-    result = elbow(
-        X,
-        ks,
-        key=args.seed,
-        n_init=args.n_init,
-        scores=not args.no_silhouette,
-        progress=show,
-        metric=args.metric,
+    how = dict(key=args.seed, n_init=args.n_init, metric=args.metric)
+    result = _in_background(
+        lambda: elbow(X, ks, scores=not args.no_silhouette, progress=show, **how)
     )
-    jax.effects_barrier()
     rows = []
     inertia_format = _column_format(np.asarray(result.inertia, np.float64))
     print(f"{'k':>3}  {'inertia':>16}  {'silhouette':>10}")
@@ -182,31 +259,36 @@ def _elbow(args) -> int:
     print(f"knee: {knee if knee is not None else 'none found'}")
     gap = None
     if args.gap:
-        gap = gap_statistic(
-            X, ks, n_refs=args.n_refs, key=args.seed, n_init=args.n_init, metric=args.metric
-        )
+        gap = _in_background(lambda: gap_statistic(X, ks, n_refs=args.n_refs, **how))
         _print_gap(gap, rows)
-    if args.json:
-        payload = {"file": args.file, "knee": knee, "curve": rows}
-        if gap is not None:
-            payload["gap_k_best"] = int(gap.k_best)
-        with atomic_write(args.json, "w", "--json") as fh:
-            json.dump(payload, fh, indent=2, allow_nan=False)
-        print(f"wrote {args.json}")
-    if args.plot:
-        _use_agg()
-        from . import plot
+    wrote = []
+    with outputs:  # every output whole, or none: existing files stay as they were
+        if args.json:
+            payload = {"file": args.file, "knee": knee, "curve": rows}
+            if gap is not None:
+                payload["gap_k_best"] = int(gap.k_best)
+            with outputs.open("--json") as fh:
+                json.dump(payload, fh, indent=2, allow_nan=False)
+            wrote.append(f"wrote {args.json}")
+        if args.plot:
+            _use_agg()
+            from . import plot
 
-        if gap is None:
-            figure = plot.elbow(result).figure
-        else:  # the elbow and the gap side by side
-            import matplotlib.pyplot as plt
+            if gap is None:
+                figure = plot.elbow(result).figure
+            else:  # the elbow and the gap side by side
+                import matplotlib.pyplot as plt
 
-            figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
-            plot.elbow(result, ax=left)
-            plot.gap(gap, ax=right)
-        save_figure(figure, args.plot, "--plot")
-        print(f"wrote plot to {args.plot}")
+                figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
+                plot.elbow(result, ax=left)
+                plot.gap(gap, ax=right)
+            with outputs.open("--plot", binary=True) as fh:
+                write_figure(figure, fh, figure_format(args.plot))
+            wrote.append(f"wrote plot to {args.plot}")
+        _check_interrupted()
+        outputs.commit()
+    for line in wrote:
+        print(line)
     return 0
 
 
@@ -237,6 +319,15 @@ def _n_init(text: str):
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be 'auto' or an int, got {text!r}") from None
+
+
+def _encoding_option(command) -> None:
+    command.add_argument(
+        "--encoding",
+        default="utf-8",
+        help="the input file's text encoding, e.g. latin-1 or cp1252 (default: utf-8, a "
+        "byte-order mark accepted)",
+    )
 
 
 def _metric_option(command) -> None:
@@ -282,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--verbose", action="store_true", help="print every iteration (default: off)")
     _metric_option(fit)
+    _encoding_option(fit)
     fit.set_defaults(run=_fit)
 
     elbow = sub.add_parser("elbow", help="inertia (and silhouette) for a range of k")
@@ -327,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show no progress, only the table and the knee (default: off)",
     )
     _metric_option(elbow)
+    _encoding_option(elbow)
     elbow.set_defaults(run=_elbow)
 
     demo = sub.add_parser("demo", help="the tutorial end to end on the bundled data")
@@ -340,7 +433,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
     parser = build_parser()
+    own_handler = threading.current_thread() is threading.main_thread()
+    if own_handler:
+        _CtrlC.seen = False
+        handler = _CtrlC(sys.unraisablehook)
+        previous = signal.signal(signal.SIGINT, handler)
+        sys.unraisablehook = handler.unraisable
     try:
         args = parser.parse_args(argv)
         if args.version:
@@ -367,6 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         print(f"jaxmeans: error: {message}", file=sys.stderr)
         return 2
+    finally:
+        if own_handler:
+            signal.signal(signal.SIGINT, previous)
+            sys.unraisablehook = handler.hook
 
 
 if __name__ == "__main__":

@@ -1,3 +1,5 @@
+import gzip
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris as sk_load_iris
@@ -70,3 +72,37 @@ def test_load_csv_errors(tmp_path, text, columns, pattern):
 def test_load_csv_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         datasets.load_csv(tmp_path / "nope.csv")
+
+
+def test_load_csv_reads_long_fields_and_names_real_lines(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("\na,note\n\n1," + "z" * 200_000 + "\n\n2,\n")
+    assert datasets.load_csv(path, columns="a").data.tolist() == [[1.0], [2.0]]
+    path.write_text("\na,note\n\n1," + "z" * 200_000 + "\n\n2,\n3x,\n")
+    with pytest.raises(ValueError, match=r"t.csv line 7, column 'a': '3x' is not a number"):
+        datasets.load_csv(path, columns="a")
+
+
+@pytest.mark.parametrize(
+    "raw,pattern",
+    [
+        (gzip.compress(b"a\n1\n"), r"not UTF-8 text \(looks gzip-compressed\); decompress"),
+        ("a\n1\n".encode("utf-16"), r"not UTF-8 text \(looks UTF-16.*\); use encoding='utf-16'"),
+        ("\u00e9\n1\n".encode("latin-1"), r"not UTF-8 text \(byte 0xe9 on line 1\); .*='latin-1'"),
+    ],
+)
+def test_load_csv_says_what_a_file_that_is_not_text_looks_like(tmp_path, raw, pattern):
+    path = tmp_path / "t.csv"
+    path.write_bytes(raw)
+    with pytest.raises(ValueError, match=f"^{tmp_path / 't.csv'}: " + pattern):
+        datasets.load_csv(path)
+
+
+def test_load_csv_encoding(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("\ufeffcaf\u00e9,b\n1,2\n".encode("utf-16"))
+    assert datasets.load_csv(path, encoding="utf-16").columns == ["caf\u00e9", "b"]
+    path.write_bytes("caf\u00e9,b\n1,2\n".encode("latin-1"))
+    assert datasets.load_csv(path, encoding="latin-1").columns == ["caf\u00e9", "b"]
+    with pytest.raises(ValueError, match="encoding 'nope' is unknown"):
+        datasets.load_csv(path, encoding="nope")

@@ -5,9 +5,12 @@ Everything here returns NumPy arrays; no network access is ever needed.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import math
 import os
+import sys
+from collections.abc import Callable
 from importlib import resources
 from typing import NamedTuple
 
@@ -48,25 +51,32 @@ def _bundled(name: str):
     return resources.files(__package__).joinpath("data", name)
 
 
-def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) -> Table:
+def load_csv(
+    path: str | os.PathLike, columns: list[str] | str | None = None, *, encoding: str = "utf-8"
+) -> Table:
     """Read numeric columns of a CSV file with a header row.
 
-    A UTF-8 byte-order mark is ignored; columns with an empty name (the index column that
-    pandas' ``to_csv`` writes) are not taken unless named in ``columns``.
+    A byte-order mark is ignored; columns with an empty name (the index column that
+    pandas' ``to_csv`` writes) are not taken unless named in ``columns``. Fields may be of
+    any length (a long text column is read, not refused).
 
     Args:
       path: the file.
       columns: names of the columns to keep (a list, or one comma-separated string);
         default all columns.
+      encoding: the file's text encoding (default UTF-8, with or without a byte-order mark);
+        ``"latin-1"`` reads any bytes.
 
     Returns:
       :class:`Table` with ``data [n, c] float64`` and the column names.
 
     Raises:
       FileNotFoundError: no such file.
-      ValueError: an empty file, a header with no rows, a column name used twice, an unknown
-        column, a ragged row or a cell that is not a finite number (the message names row
-        and column).
+      ValueError: an unknown encoding; a file that is not text in ``encoding`` (the message
+        says what it looks like: gzip-compressed, UTF-16, the first byte that does not
+        decode and its line); an empty file, a header with no rows, a column name used
+        twice, an unknown column, a ragged row or a cell that is not a finite number (the
+        message names the file's line, counting blank lines, and the column).
 
     Example:
       >>> import os
@@ -82,12 +92,11 @@ def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) ->
       >>> folder.cleanup()
     """
     path = os.fspath(path)
-    with open(path, newline="", encoding="utf-8-sig") as fh:  # a BOM is not part of a name
-        rows = list(csv.reader(fh))
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    rows = _read_rows(path, encoding)
     if not rows:
         raise ValueError(f"{path} is empty: expected a header row and data rows")
-    header = [name.strip() for name in rows[0]]
+    header = [name.strip() for name in rows[0][1]]
+    header[0] = header[0].lstrip("\ufeff").strip()  # a BOM is not part of a name
     if len(rows) == 1:
         raise ValueError(f"{path} has a header but no data rows")
     seen = set()
@@ -108,10 +117,10 @@ def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) ->
         raise ValueError("columns must name at least one column")
     index = [header.index(name) for name in wanted]
     data = np.empty((len(rows) - 1, len(index)), dtype=np.float64)
-    for r, row in enumerate(rows[1:], start=2):
+    for r, (line, row) in enumerate(rows[1:]):
         if len(row) != len(header):
             raise ValueError(
-                f"{path} line {r} has {len(row)} cells but the header has {len(header)}"
+                f"{path} line {line} has {len(row)} cells but the header has {len(header)}"
             )
         for c, i in enumerate(index):
             cell = row[i].strip()
@@ -119,14 +128,110 @@ def load_csv(path: str | os.PathLike, columns: list[str] | str | None = None) ->
                 value = float(cell)
             except ValueError:
                 raise ValueError(
-                    f"{path} line {r}, column {header[i]!r}: {cell!r} is not a number"
+                    f"{path} line {line}, column {header[i]!r}: {_shown(cell)} is not a number"
                 ) from None
             if not math.isfinite(value):
                 raise ValueError(
-                    f"{path} line {r}, column {header[i]!r}: {cell!r} is not a finite number"
+                    f"{path} line {line}, column {header[i]!r}: {_shown(cell)} is not a "
+                    "finite number"
                 )
-            data[r - 2, c] = value
+            data[r, c] = value
     return Table(data, wanted)
+
+
+class _NotText(ValueError):
+    """A file that is not text in the encoding asked for; :meth:`message` words the fix
+    for the caller (``encoding=`` in Python, ``--encoding`` on the command line)."""
+
+    def __init__(self, path: str, encoding: str, looks: str, fix: str, suggest: str = ""):
+        self.path, self.encoding, self.looks, self.fix, self.suggest = (
+            path, encoding, looks, fix, suggest,
+        )  # fmt: skip
+        super().__init__(self.message(lambda name: f"encoding={name!r}"))
+
+    def message(self, option: Callable[[str], str]) -> str:
+        """One line; ``option(name)`` spells "use the encoding ``name``"."""
+        shown = "UTF-8" if codecs.lookup(self.encoding).name == "utf-8" else self.encoding
+        fix = self.fix.format(option(self.suggest)) if self.suggest else self.fix
+        return f"{self.path}: not {shown} text ({self.looks}); {fix}"
+
+
+def _shown(cell: str) -> str:
+    """``cell`` for a message: its repr, cut after 40 characters."""
+    if len(cell) <= 40:
+        return repr(cell)
+    return f"{cell[:40]!r}... ({len(cell)} characters)"
+
+
+def _read_rows(path: str, encoding: str) -> list[tuple[int, list[str]]]:
+    """The rows of ``path`` that hold anything, each with the file's line it starts on."""
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        raise ValueError(f"encoding {encoding!r} is unknown (try utf-8 or latin-1)") from None
+    with open(path, "rb") as fh:
+        _check_head(path, encoding, codec, fh.read(4096))
+    rows = []
+    limit = csv.field_size_limit()
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # the default refuses 128 KiB fields
+    try:
+        # utf-8-sig: a UTF-8 byte-order mark is dropped, not read into the first name.
+        with open(path, newline="", encoding="utf-8-sig" if codec == "utf-8" else encoding) as fh:
+            reader = csv.reader(fh)
+            line = 1
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    if any("\x00" in cell for cell in row):
+                        raise _NotText(path, encoding, "it holds NUL bytes", "give a CSV text file")
+                    rows.append((line, row))
+                line = reader.line_num + 1
+    except UnicodeDecodeError:
+        raise _undecodable(path, encoding) from None
+    except csv.Error as err:
+        raise ValueError(f"{path} line {reader.line_num}: {err}") from None
+    finally:
+        csv.field_size_limit(limit)
+    return rows
+
+
+def _check_head(path: str, encoding: str, codec: str, head: bytes) -> None:
+    """_NotText for a file whose first bytes say it is compressed, or UTF-16 read as
+    another encoding."""
+    if head.startswith(b"\x1f\x8b"):
+        raise _NotText(path, encoding, "looks gzip-compressed", "decompress it first (gunzip)")
+    if head.startswith(b"PK\x03\x04"):
+        raise _NotText(
+            path, encoding, "looks like a zip archive, an Excel workbook perhaps",
+            "save it as CSV text",
+        )  # fmt: skip
+    if codec.startswith(("utf-16", "utf-32")):
+        return
+    fix = "use {}"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _NotText(path, encoding, "looks UTF-16: it starts with a UTF-16 mark", fix, "utf-16")
+    if b"\x00" in head:
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > 4 * even:
+            raise _NotText(path, encoding, "looks UTF-16, little-endian", fix, "utf-16-le")
+        if even > 4 * odd:
+            raise _NotText(path, encoding, "looks UTF-16, big-endian", fix, "utf-16-be")
+        raise _NotText(path, encoding, "it holds NUL bytes", "give a CSV text file")
+
+
+def _undecodable(path: str, encoding: str) -> _NotText:
+    """_NotText naming the first byte of ``path`` that does not decode, and its line."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        looks = f"byte 0x{raw[err.start]:02x} on line {line}"
+    else:  # pragma: no cover - the reader's decoder failed, so does this
+        looks = "a byte that does not decode"
+    return _NotText(
+        path, encoding, looks, "name its encoding, e.g. {} (Windows: cp1252)", "latin-1"
+    )
 
 
 def load_blobs() -> Dataset:
