@@ -104,12 +104,13 @@ def gap_statistic(
             tuning=spec.tuning, options=None, device=None,
         )  # fmt: skip
     result = run.gap_sets(spec, reference, n_refs)
-    return jax.device_put(_above_distinct(X, result, metric), spec.device)
+    return jax.device_put(_above_distinct(X, result, spec.plan.metric.unit_rows), spec.device)
 
 
-def _above_distinct(X, result: GapResult, metric: str) -> GapResult:
+def _above_distinct(X, result: GapResult, unit_rows: bool) -> GapResult:
     """``result`` with NaN gaps (and standard errors) for the ks above the number of
-    distinct rows of ``X`` (as the metric compares them), and a ConvergenceWarning: the
+    distinct rows of ``X`` (of its unit rows with ``unit_rows``, as cosine k-means
+    compares them), and a ConvergenceWarning: the
     data's inertia there is 0, so ``log W`` is a floor and the gap only measures it. The
     rule for ``k_best`` looks at the other ks only. The rows are counted only when some
     ``log W`` has fallen far (20, a factor of 5e8) below the first k's: otherwise no
@@ -117,7 +118,7 @@ def _above_distinct(X, result: GapResult, metric: str) -> GapResult:
     log_w = np.asarray(result.log_w, np.float64)
     if np.all(np.isfinite(log_w)) and log_w.min() > log_w[0] - 20:
         return result
-    distinct = _distinct_rows(X, metric)
+    distinct = _distinct_rows(X, unit_rows)
     ks = np.asarray(result.ks)
     above = ks > distinct
     if not above.any():
@@ -135,13 +136,14 @@ def _above_distinct(X, result: GapResult, metric: str) -> GapResult:
     return result._replace(gap=gap, gap_se=gap_se, k_best=np.int32(k_best))
 
 
-def _distinct_rows(X, metric: str) -> int:
-    """How many different rows ``X`` (dense or sparse) holds, unit rows for cosine."""
+def _distinct_rows(X, unit_rows: bool) -> int:
+    """How many different rows ``X`` (dense or sparse) holds, scaled to unit length first
+    with ``unit_rows``."""
     if inputs.is_sparse(X):
         rows = X.tocsr().astype(np.float64)  # a copy: the caller's matrix is not touched
         rows.sum_duplicates()
         rows.sort_indices()
-        if metric == "cosine":
+        if unit_rows:
             norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
             rows = rows.multiply(1 / np.where(norms > 0, norms, 1)[:, None]).tocsr()
             rows.sort_indices()
@@ -150,7 +152,7 @@ def _distinct_rows(X, metric: str) -> int:
             for a, b in itertools.pairwise(rows.indptr)
         })  # fmt: skip
     rows = np.asarray(jax.device_get(X), np.float64)
-    if metric == "cosine":
+    if unit_rows:
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         rows = rows / np.where(norms > 0, norms, 1)
     return len(np.unique(rows, axis=0))
