@@ -146,13 +146,14 @@ def _distinct_rows(X, unit_rows: bool) -> int:
         if unit_rows:
             norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
             rows = rows.multiply(1 / np.where(norms > 0, norms, 1)[:, None]).tocsr()
+            rows.data = np.round(rows.data, 9)
             rows.sort_indices()
         return len({
             (rows.indices[a:b].tobytes(), rows.data[a:b].tobytes())
             for a, b in itertools.pairwise(rows.indptr)
         })  # fmt: skip
     rows = np.asarray(jax.device_get(X), np.float64)
-    if unit_rows:
+    if unit_rows:  # equal directions, up to the rounding of the scaling
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        rows = rows / np.where(norms > 0, norms, 1)
+        rows = np.round(rows / np.where(norms > 0, norms, 1), 9)
     return len(np.unique(rows, axis=0))

@@ -189,3 +189,13 @@ def test_ks_above_the_distinct_rows_warn_and_have_no_gap(sparse):
     assert int(result.k_best) <= 4
     expected = k_best_rule(np.arange(1, 5), gap[:4], se[:4], np)
     assert int(result.k_best) == int(expected)
+
+
+def test_cosine_counts_distinct_directions():
+    # Three directions at many lengths: cosine k-means sees three distinct rows.
+    directions = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], np.float32)
+    X = np.repeat(directions, 10, axis=0) * np.linspace(1, 3, 30, dtype=np.float32)[:, None]
+    with pytest.warns(jaxmeans.exceptions.ConvergenceWarning, match=r"distinct clusters \(3\)"):
+        result = jaxmeans.gap_statistic(X, range(1, 6), n_refs=3, key=0, metric="cosine")
+    assert np.isnan(np.asarray(result.gap)[3:]).all()
+    assert np.isfinite(np.asarray(result.gap)[:3]).all()
