@@ -73,6 +73,7 @@ _memory: collections.OrderedDict[tuple, object] = collections.OrderedDict()
 _folder: object = _UNSET  # pathlib.Path, None (off), or _UNSET (read the environment)
 _fingerprint: str | None = None
 _refused: set[str] = set()  # folders already warned about
+_building: dict[tuple, threading.Lock] = {}  # programs a thread is loading or compiling
 
 
 def _default_folder() -> pathlib.Path:
@@ -225,6 +226,26 @@ def get_compiled(name: str, make_jitted, args, static: dict, options, *, persist
         if compiled is not None:
             _memory.move_to_end(memo)
             return compiled
+        building = _building.setdefault(memo, threading.Lock())
+    # One thread builds a program; others that want it (a sweep's parts, the gap's sets)
+    # wait for it rather than load or compile it again.
+    with building:
+        with _lock:
+            compiled = _memory.get(memo)
+        if compiled is None:
+            compiled = _build(name, make_jitted, args, static, options, persist, device)
+            with _lock:
+                _memory[memo] = compiled
+                while len(_memory) > MEMORY_PROGRAMS:
+                    _memory.popitem(last=False)
+    with _lock:
+        _building.pop(memo, None)
+    return compiled
+
+
+def _build(name: str, make_jitted, args, static: dict, options, persist: bool, device):
+    """The executable from the disk cache, or compiled now (and then stored)."""
+    compiled = None
     spans_processes = isinstance(device, Mesh) and jax.process_count() > 1
     folder = _programs_folder() if persist and not spans_processes else None
     if folder is not None:
@@ -236,10 +257,6 @@ def get_compiled(name: str, make_jitted, args, static: dict, options, *, persist
         compiled = make_jitted().lower(*placed, **static).compile(compiler_options=options)
         if folder is not None and loadable(compiled):
             _write(folder, text, compiled)
-    with _lock:
-        _memory[memo] = compiled
-        while len(_memory) > MEMORY_PROGRAMS:
-            _memory.popitem(last=False)
     return compiled
 
 
@@ -281,7 +298,7 @@ def _programs_folder() -> pathlib.Path | None:
             f"compiled in each process instead; make the folder yours with mode 700 (chmod "
             f"700 {programs}), or set {ENV} to another folder.",
             RuntimeWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
     return None
 
