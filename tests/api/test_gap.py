@@ -1,6 +1,10 @@
-"""The gap statistic: the rule, clear cases, and a plain loop on the same reference sets."""
+"""The gap statistic: the rules (against R's ``cluster::maxSE``), clear cases, and a plain
+loop on the same reference sets."""
+
+import json
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -24,6 +28,85 @@ def test_rule_on_hand_made_curves(gap, se, best):
     assert int(k_best_rule([1, 2, 3, 4, 5], gap, se)) == best
     # Other ks: the rule names the k of the entry it picks.
     assert int(k_best_rule([2, 4, 6, 8, 10], gap, se)) == 2 * best
+
+
+def _maxse():
+    """R's answers (tests/maxse_reference.py wrote them): one entry per curve."""
+    from maxse_reference import OUT
+
+    with open(OUT) as fh:
+        return json.load(fh)["cases"]
+
+
+R_METHODS = ("firstSEmax", "Tibs2001SEmax", "globalSEmax", "firstmax", "globalmax")
+# Each of our names, with R's method of the same rule.
+OUR_RULES = [(name, name) for name in R_METHODS] + [("tibs2001", "Tibs2001SEmax")]
+
+
+def test_the_reference_covers_every_method_and_the_rules_differ_on_it():
+    cases = _maxse()
+    assert len(cases) >= 50
+    for case in cases:
+        assert set(case["k"]) == set(R_METHODS) and not np.isnan(case["f"]).any()
+    # The curves tell the rules apart: no two methods (nor factors, for the three that
+    # use the standard errors) agree on every curve.
+    answers = {(m, s): tuple(c["k"][m][s] for c in cases) for m in R_METHODS for s in "12"}
+    assert len(set(answers.values())) == len(answers) - 2
+    for m in ("firstmax", "globalmax"):
+        assert answers[m, "1"] == answers[m, "2"]
+
+
+@pytest.mark.parametrize("se_factor", [1, 2])
+@pytest.mark.parametrize("rule, r_method", OUR_RULES)
+def test_every_rule_matches_r_maxse_on_every_curve(rule, r_method, se_factor):
+    for case in _maxse():
+        f, se = np.array(case["f"]), np.array(case["se_f"])
+        r_k = case["k"][r_method][str(se_factor)]  # R's k: a position, 1..K
+        ks = np.arange(1, len(f) + 1)
+        got = k_best_rule(ks, f, se, np, rule=rule, se_factor=se_factor)
+        assert int(got) == r_k, (case["name"], rule, se_factor)
+        # Any other ks: the answer is the k at R's position.
+        ks = 3 + 2 * np.arange(len(f)) + np.arange(len(f)) ** 2
+        got = k_best_rule(ks, f, se, np, rule=rule, se_factor=se_factor)
+        assert int(got) == ks[r_k - 1], (case["name"], rule, se_factor)
+
+
+def _padded_with_nan(cases, length, seed=0):
+    """Each curve with NaN gaps spliced in at random places, to ``length``: ``(ks, f,
+    se)`` stacked ``[cases, length]``, and the ks R's answer names."""
+    rng = np.random.default_rng(seed)
+    ks, f, se, real = [], [], [], []
+    for case in cases:
+        keep = np.sort(rng.choice(length, len(case["f"]), replace=False))
+        row_f, row_se = np.full(length, np.nan), np.full(length, np.nan)
+        row_f[keep], row_se[keep] = case["f"], case["se_f"]
+        row_se[rng.random(length) < 0.5] = np.nan  # a NaN gap_se alone also skips its k
+        row_se[keep] = case["se_f"]
+        ks.append(np.arange(2, 2 + length) * 2)
+        f.append(row_f)
+        se.append(row_se)
+        real.append(ks[-1][keep])
+    return np.array(ks), np.array(f), np.array(se), real
+
+
+@pytest.mark.parametrize("x64", [False, True], ids=["float32", "float64"])
+@pytest.mark.parametrize("rule, r_method", OUR_RULES[:5])
+def test_rules_under_jit_and_vmap_match_r_and_skip_nan_gaps(rule, r_method, x64):
+    # One program for every curve: the curves padded with NaN gaps to one length, the
+    # factor traced. Every value is a multiple of 1/64, so float32 decides as R does.
+    cases = _maxse()
+    with jax.enable_x64(x64):
+        ks, f, se, real = _padded_with_nan(cases, 16)
+        pick = jax.jit(
+            jax.vmap(
+                lambda ks, f, se, s: k_best_rule(ks, f, se, rule=rule, se_factor=s),
+                in_axes=(0, 0, 0, None),
+            )
+        )
+        for se_factor in (1, 2):
+            got = np.asarray(pick(ks, jnp.asarray(f), jnp.asarray(se), float(se_factor)))
+            r_k = [real[i][c["k"][r_method][str(se_factor)] - 1] for i, c in enumerate(cases)]
+            np.testing.assert_array_equal(got, r_k)
 
 
 def _blobs(n_per, centres, seed=0):
