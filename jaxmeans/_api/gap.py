@@ -59,8 +59,17 @@ def gap_statistic(
         With one restart the statistic's ``k_best`` on standardised wine moved between 3
         and 5 with the key; with ten it was 4 for every key (50 reference sets), as
         R's ``clusGap`` finds. On such data ten restarts run in a fraction of a second.
-      reference: ``"uniform"`` over the data's bounding box, or ``"pca"`` over the box of
-        its principal components (Tibshirani's second choice; follows elongated data).
+      reference: ``"uniform"`` over the data's bounding box (R's ``clusGap(...,
+        spaceH0 = "original")``), or ``"pca"`` over the box of its principal components
+        (Tibshirani's second choice; follows elongated data). ``"pca"`` builds the box
+        as ``clusGap(..., spaceH0 = "scaledPCA")`` does: R centres the data without
+        scaling them (``scale(x, center = TRUE, scale = FALSE)``, whatever the name
+        says), rotates them onto the right singular vectors of the centred data, draws
+        uniformly in the range of each component, rotates back and adds the mean. Here
+        the axes are the eigenvectors of the centred data's scatter matrix, the same
+        axes up to their signs and order, which give the same box, so the two differ in
+        their random draws only. (R's default ``d.power = 1`` sums distances, not
+        squared ones: ``d.power = 2`` is the ``W`` used here, half the inertia.)
       max_iter, tol: as for :func:`jaxmeans.kmeans`.
       metric: ``"euclidean"``, or ``"cosine"``: the rows are scaled to unit length, ``W``
         is the cosine objective ``sum (1 - cos)``, and the reference rows, drawn in the
