@@ -11,6 +11,8 @@ Public API (everything else is private):
 - :func:`find_knee` — the Kneedle knee of any decreasing convex curve.
 - :func:`gap_statistic` — Tibshirani's gap statistic for many k in one program;
   :class:`GapResult`.
+- :func:`gap_k_best` — the k a decision rule (R's ``cluster::maxSE`` methods) picks from a
+  :class:`GapResult`, without refitting.
 - :mod:`metrics` — silhouette, Calinski-Harabasz and Davies-Bouldin scores.
 - :class:`KMeans` — the scikit-learn-style estimator.
 - :class:`MiniBatchKMeans` — mini-batch k-means for data read a batch at a time.
@@ -32,6 +34,7 @@ from ._api.functions import find_knee as find_knee
 from ._api.functions import kmeans as kmeans
 from ._api.functions import kmeans_plusplus as kmeans_plusplus
 from ._api.functions import pairwise_sq_dists as pairwise_sq_dists
+from ._api.gap import gap_k_best as gap_k_best
 from ._api.gap import gap_statistic as gap_statistic
 from ._core.types import ElbowResult as ElbowResult
 from ._core.types import GapResult as GapResult
@@ -55,6 +58,7 @@ __all__ = [
     "elbow",
     "exceptions",
     "find_knee",
+    "gap_k_best",
     "gap_statistic",
     "kmeans",
     "kmeans_plusplus",

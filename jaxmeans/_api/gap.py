@@ -1,13 +1,16 @@
-"""The public gap statistic: the checks, then one program call per data set."""
+"""The public gap statistic: the checks, then one program call per data set; and the
+rule that picks k from a result, again without refitting."""
 
 from __future__ import annotations
 
 import itertools
+import numbers
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from .._core.gap import gap_program, k_best_rule
+from .._core.gap import RULES, gap_program, k_best_rule
 from .._core.types import GapResult
 from .._runtime import inputs, run
 from .._runtime import validation as v
@@ -31,6 +34,8 @@ def gap_statistic(
     max_iter: int = 300,
     tol: float = 1e-4,
     metric: str = "euclidean",
+    rule: str = "tibs2001",
+    se_factor: float = 1.0,
 ) -> GapResult:
     """The gap statistic for every k of ``ks``, and the k it picks, in one program.
 
@@ -54,12 +59,29 @@ def gap_statistic(
         With one restart the statistic's ``k_best`` on standardised wine moved between 3
         and 5 with the key; with ten it was 4 for every key (50 reference sets), as
         R's ``clusGap`` finds. On such data ten restarts run in a fraction of a second.
-      reference: ``"uniform"`` over the data's bounding box, or ``"pca"`` over the box of
-        its principal components (Tibshirani's second choice; follows elongated data).
+      reference: ``"uniform"`` over the data's bounding box (R's ``clusGap(...,
+        spaceH0 = "original")``), or ``"pca"`` over the box of its principal components
+        (Tibshirani's second choice; follows elongated data). ``"pca"`` builds the box
+        as ``clusGap(..., spaceH0 = "scaledPCA")`` does: R centres the data without
+        scaling them (``scale(x, center = TRUE, scale = FALSE)``, whatever the name
+        says), rotates them onto the right singular vectors of the centred data, draws
+        uniformly in the range of each component, rotates back and adds the mean. Here
+        the axes are the eigenvectors of the centred data's scatter matrix, the same
+        axes up to their signs and order, which give the same box, so the two differ in
+        their random draws only. (R's default ``d.power = 1`` sums distances, not
+        squared ones: ``d.power = 2`` is the ``W`` used here, half the inertia.)
       max_iter, tol: as for :func:`jaxmeans.kmeans`.
       metric: ``"euclidean"``, or ``"cosine"``: the rows are scaled to unit length, ``W``
         is the cosine objective ``sum (1 - cos)``, and the reference rows, drawn in the
         box of the unit rows, are scaled to unit length too.
+      rule: how ``k_best`` is picked from the gaps, named as R's ``cluster::maxSE``
+        names its methods: ``"tibs2001"`` (Tibshirani's rule; ``"Tibs2001SEmax"`` is
+        the same), ``"firstSEmax"`` (R's default), ``"globalSEmax"``, ``"firstmax"`` or
+        ``"globalmax"``; see :func:`gap_k_best`, which picks again from a result.
+      se_factor: R's ``SE.factor``: how many standard errors the rule allows, a finite
+        number >= 0. Here ``gap_se`` divides by ``B`` inside the square root, as
+        Tibshirani et al. do; R's ``SE.sim`` divides by ``B - 1``, so it is ``gap_se``
+        times ``sqrt(B / (B - 1))``.
 
     Returns:
       :class:`GapResult`; ``int(result.k_best)`` is the chosen k. For every k above the
@@ -69,7 +91,8 @@ def gap_statistic(
       the caller's ``jit``/``vmap``, where the rows are not known).
 
     Raises:
-      TypeError, ValueError: bad ``X``, ``ks``, ``n_refs``, ``reference`` or the others.
+      TypeError, ValueError: bad ``X``, ``ks``, ``n_refs``, ``reference``, ``rule``,
+        ``se_factor`` or the others.
 
     Example:
       >>> import numpy as np
@@ -94,17 +117,100 @@ def gap_statistic(
         n_init = tuning_of(X).auto_restarts if tiny(*X.shape) else 1
     if not isinstance(reference, str) or reference not in REFERENCES:
         raise ValueError(f"reference must be one of {REFERENCES}, got {reference!r}")
+    rule, se_factor = _check_rule(rule, se_factor)
     spec = specify(
         X, ks=ks_t, key=key, init="k-means++", n_init=n_init, max_iter=max_iter, tol=tol,
         metric=metric, caller="gap_statistic", slots=gap_slots(*X.shape),
     )  # fmt: skip
     if spec.traced:  # inside the caller's jit/vmap: part of the caller's program
-        return GAP(
+        result = GAP(
             spec.problem, ks=ks_t, n_refs=n_refs, reference=reference, plan=spec.plan,
             tuning=spec.tuning, options=None, device=None,
         )  # fmt: skip
-    result = run.gap_sets(spec, reference, n_refs)
-    return jax.device_put(_above_distinct(X, result, spec.plan.metric.unit_rows), spec.device)
+        k_best = k_best_rule(result.ks, result.gap, result.gap_se, rule=rule, se_factor=se_factor)
+        return result._replace(k_best=k_best)
+    result = _above_distinct(X, run.gap_sets(spec, reference, n_refs), spec.plan.metric.unit_rows)
+    k_best = k_best_rule(result.ks, result.gap, result.gap_se, np, rule=rule, se_factor=se_factor)
+    return jax.device_put(result._replace(k_best=k_best), spec.device)
+
+
+def gap_k_best(result: GapResult, *, rule: str = "tibs2001", se_factor: float = 1.0) -> jax.Array:
+    """The k ``rule`` picks from a :func:`gap_statistic` result, without refitting.
+
+    The rules are R's ``cluster::maxSE(f, SE.f, method, SE.factor)`` with ``f`` the
+    ``gap`` and ``SE.f`` the ``gap_se`` of the ks whose gap is not NaN (the ks above the
+    number of distinct rows are skipped, as :func:`gap_statistic` skips them): R's
+    ``k = 1..K`` are the positions of those ks, and its answer ``k`` names the ``k``-th
+    of them, whatever ``ks`` are. With ``s = se_factor`` and ``gap(k')`` the gap of the
+    next k:
+
+    - ``"tibs2001"`` (or ``"Tibs2001SEmax"``): the first k with
+      ``gap(k) >= gap(k') - s * gap_se(k')`` (Tibshirani, Walther & Hastie, 2001);
+      the last k when none passes.
+    - ``"firstmax"``: the first local maximum, the first k with ``gap(k') <= gap(k)``;
+      the last k when the gap rises throughout.
+    - ``"globalmax"``: the k of the largest gap (the first of equal ones).
+    - ``"firstSEmax"``: the first k with ``gap(k) >= gap(m) - s * gap_se(m)``, ``m``
+      the ``"firstmax"`` k (``m`` itself when no smaller k is that close); R's default.
+    - ``"globalSEmax"``: the same with ``m`` the ``"globalmax"`` k (Dudoit & Fridlyand,
+      2002).
+
+    Works inside ``jit``/``vmap`` too (``rule`` is static; ``se_factor`` may be traced).
+
+    Args:
+      result: a :class:`GapResult`.
+      rule: ``"tibs2001"`` (default, as :func:`gap_statistic`), ``"Tibs2001SEmax"``,
+        ``"firstSEmax"``, ``"globalSEmax"``, ``"firstmax"`` or ``"globalmax"``.
+      se_factor: R's ``SE.factor``, a finite number >= 0.
+
+    Returns:
+      ``[] int32``: the chosen k; ``ks[0]`` when every gap is NaN.
+
+    Raises:
+      TypeError: ``result`` is not a gap result, or ``se_factor`` is not a number.
+      ValueError: an unknown ``rule``, or ``se_factor`` negative or not finite.
+
+    Example:
+      >>> import numpy as np
+      >>> import jaxmeans
+      >>> rng = np.random.default_rng(0)
+      >>> centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+      >>> X = np.concatenate([c + rng.normal(size=(100, 2)) for c in centres])
+      >>> result = jaxmeans.gap_statistic(X, range(1, 7), n_refs=5, key=0)
+      >>> int(jaxmeans.gap_k_best(result, rule="globalSEmax", se_factor=2.0))
+      3
+    """
+    ks, gap, gap_se = (getattr(result, name, None) for name in ("ks", "gap", "gap_se"))
+    shapes = {np.shape(a) for a in (ks, gap, gap_se)}
+    if any(a is None for a in (ks, gap, gap_se)) or len(shapes) != 1 or len(*shapes) != 1:
+        raise TypeError(
+            "result must be a jaxmeans.GapResult (ks, gap and gap_se: one-dimensional, of "
+            f"one length), got {type(result).__name__}"
+        )
+    rule, se_factor = _check_rule(rule, se_factor)
+    if v.any_traced(ks, gap, gap_se, se_factor):
+        return k_best_rule(ks, gap, gap_se, rule=rule, se_factor=se_factor)
+    host = (np.asarray(jax.device_get(a)) for a in (ks, gap, gap_se))
+    return jnp.asarray(k_best_rule(*host, np, rule=rule, se_factor=se_factor))
+
+
+def _check_rule(rule, se_factor):
+    """``rule`` (one of the core's names) and ``se_factor`` (a finite number >= 0, or a
+    traced scalar, whose value cannot be checked), checked."""
+    if not isinstance(rule, str) or rule not in RULES:
+        raise ValueError(f"rule must be one of {tuple(RULES)}, got {rule!r}")
+    if isinstance(se_factor, jax.Array) and v.any_traced(se_factor):
+        if se_factor.ndim != 0:
+            raise ValueError(f"se_factor must be a scalar, got shape {se_factor.shape}")
+        return rule, se_factor
+    scalar = isinstance(se_factor, np.ndarray | jax.Array) and se_factor.ndim == 0
+    number = isinstance(se_factor, numbers.Real) or (scalar and se_factor.dtype.kind in "iuf")
+    if isinstance(se_factor, bool) or not number:
+        raise TypeError(f"se_factor must be a real number >= 0, got {se_factor!r}")
+    value = float(se_factor)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"se_factor (={value}) must be a finite number >= 0")
+    return rule, value
 
 
 def _above_distinct(X, result: GapResult, unit_rows: bool) -> GapResult:
@@ -112,7 +218,7 @@ def _above_distinct(X, result: GapResult, unit_rows: bool) -> GapResult:
     distinct rows of ``X`` (of its unit rows with ``unit_rows``, as cosine k-means
     compares them), and a ConvergenceWarning: the
     data's inertia there is 0, so ``log W`` is a floor and the gap only measures it. The
-    rule for ``k_best`` looks at the other ks only. The rows are counted only when some
+    rule for ``k_best`` (:func:`k_best_rule`) skips those ks. The rows are counted only when some
     ``log W`` has fallen far (20, a factor of 5e8) below the first k's: otherwise no
     inertia is 0 and the count (a sort of the rows) is skipped."""
     log_w = np.asarray(result.log_w, np.float64)
@@ -131,9 +237,7 @@ def _above_distinct(X, result: GapResult, unit_rows: bool) -> GapResult:
     )
     gap, gap_se = np.array(result.gap), np.array(result.gap_se)
     gap[above], gap_se[above] = np.nan, np.nan
-    valid = ~above
-    k_best = k_best_rule(ks[valid], gap[valid], gap_se[valid], np) if valid.sum() > 1 else ks[0]
-    return result._replace(gap=gap, gap_se=gap_se, k_best=np.int32(k_best))
+    return result._replace(gap=gap, gap_se=gap_se)
 
 
 def _distinct_rows(X, unit_rows: bool) -> int:

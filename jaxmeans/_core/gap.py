@@ -29,20 +29,94 @@ from .tuning import Tuning
 from .types import GapResult, Plan, Problem
 
 
-def k_best_rule(ks, gap, gap_se, xp=jnp) -> jax.Array:
-    """Tibshirani's rule: the smallest ``ks[i]`` with ``gap[i] >= gap[i+1] - gap_se[i+1]``;
-    ``ks[-1]`` when none passes. Works eagerly and under ``jit``/``vmap`` (``xp``: NumPy
-    for host arrays).
+def _first(mask, default, xp):
+    """The first position where ``mask`` holds, else ``default``."""
+    if mask.shape[0] == 0:  # one k: nothing to compare
+        return xp.asarray(default)
+    return xp.where(xp.any(mask), xp.argmax(mask), default)
+
+
+def _firstmax(f, se, n, xp):
+    """The first local maximum: the first position whose next gap is not larger."""
+    falls = (f[1:] <= f[:-1]) & (xp.arange(1, f.shape[0]) < n)
+    return _first(falls, xp.maximum(n - 1, 0), xp)
+
+
+def _globalmax(f, se, n, xp):
+    """The largest gap (the first of equal ones)."""
+    return xp.argmax(xp.where(xp.arange(f.shape[0]) < n, f, -xp.inf))
+
+
+def _tibs2001(f, se, n, xp):
+    """The first position whose gap is at least the next one's less its standard error."""
+    passes = (f[:-1] >= f[1:] - se[1:]) & (xp.arange(1, f.shape[0]) < n)
+    return _first(passes, xp.maximum(n - 1, 0), xp)
+
+
+def _within_se(at):
+    """The first position before ``at``'s whose gap is within one standard error of the
+    gap at ``at``'s, else ``at``'s."""
+
+    def rule(f, se, n, xp):
+        top = at(f, se, n, xp)
+        near = (f >= f[top] - se[top]) & (xp.arange(f.shape[0]) < top)
+        return _first(near, top, xp)
+
+    return rule
+
+
+# The rules by name, as R's ``cluster::maxSE`` names its methods ("tibs2001" is today's
+# default and R's "Tibs2001SEmax" under a shorter name).
+RULES = {
+    "tibs2001": _tibs2001,
+    "Tibs2001SEmax": _tibs2001,
+    "firstSEmax": _within_se(_firstmax),
+    "globalSEmax": _within_se(_globalmax),
+    "firstmax": _firstmax,
+    "globalmax": _globalmax,
+}
+
+
+def k_best_rule(ks, gap, gap_se, xp=jnp, *, rule: str = "tibs2001", se_factor=1.0) -> jax.Array:
+    """The k a decision rule picks from the gap curve: ``ks[i]`` for the position ``i``
+    it chooses. Works eagerly and under ``jit``/``vmap`` (``xp``: NumPy for host arrays;
+    ``rule`` static, ``se_factor`` may be traced).
+
+    The rules are those of R's ``cluster::maxSE(f, SE.f, method, SE.factor)``, with
+    ``f`` the gaps and ``SE.f`` the standard errors of the ks whose ``gap`` and
+    ``gap_se`` are not NaN, in order: R's ``k = 1..K`` are the positions of those ks
+    (``ks`` need not start at 1 nor be contiguous; NaN entries are skipped, wherever
+    they are), and R's answer ``k`` names the ``k``-th of them. With ``s = se_factor``
+    (R's ``SE.factor``) and ``gap(k')`` the gap of the next k:
+
+    - ``"tibs2001"`` (or ``"Tibs2001SEmax"``): the first k with
+      ``gap(k) >= gap(k') - s * gap_se(k')`` (Tibshirani, Walther & Hastie, 2001);
+      the last k when none passes.
+    - ``"firstmax"``: the first local maximum, the first k with ``gap(k') <= gap(k)``;
+      the last k when the gap rises throughout.
+    - ``"globalmax"``: the k of the largest gap (the first of equal ones).
+    - ``"firstSEmax"``: the first k with ``gap(k) >= gap(m) - s * gap_se(m)``, ``m``
+      the ``"firstmax"`` k (``m`` itself when no smaller k is that close).
+    - ``"globalSEmax"``: the same with ``m`` the ``"globalmax"`` k (Dudoit & Fridlyand,
+      2002).
+
+    When every gap is NaN, ``ks[0]``.
 
     Example:
       >>> from jaxmeans._core.gap import k_best_rule
       >>> int(k_best_rule([1, 2, 3, 4], [0.1, 0.5, 0.9, 0.85], [0.05, 0.05, 0.05, 0.05]))
       3
+      >>> int(k_best_rule([2, 4, 6], [0.5, 0.45, 0.9], [0.1, 0.1, 0.1], rule="globalmax"))
+      6
     """
     ks, gap, gap_se = (xp.asarray(a) for a in (ks, gap, gap_se))
-    passes = gap[:-1] >= gap[1:] - gap_se[1:]
-    first = xp.argmax(passes)
-    return xp.asarray(xp.where(xp.any(passes), ks[:-1][first], ks[-1])).astype(xp.int32)
+    m = gap.shape[0]
+    position = xp.arange(m)
+    valid = ~(xp.isnan(gap) | xp.isnan(gap_se))
+    order = xp.argsort(xp.where(valid, position, position + m))  # the valid ks first
+    f, se = gap[order], se_factor * gap_se[order]
+    i = RULES[rule](f, se, xp.sum(valid), xp)
+    return xp.asarray(ks[order][i]).astype(xp.int32)
 
 
 def box_of(X: jax.Array, n, reference: str):

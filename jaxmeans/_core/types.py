@@ -142,9 +142,10 @@ class GapResult(NamedTuple):
         ``gap`` is.
       log_w: ``[m]`` log inertia of the data for each k.
       ref_log_w: ``[B, m]`` log inertia of each reference set for each k.
-      k_best: ``[] int32``: the smallest k with ``gap(k) >= gap(k') - gap_se(k')``, k' the
-        next k of ``ks``; the last k when no k passes (the rule cannot be checked there:
-        more clusters may be wanted). Only the ks whose gap is not NaN take part.
+      k_best: ``[] int32``: the k the statistic's ``rule`` picks (:func:`gap_k_best`); by
+        default Tibshirani's, the smallest k with ``gap(k) >= gap(k') - gap_se(k')``, k'
+        the next k of ``ks``, and the last k when no k passes (the rule cannot be checked
+        there: more clusters may be wanted). Only the ks whose gap is not NaN take part.
     """
 
     ks: jax.Array

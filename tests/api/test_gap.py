@@ -1,6 +1,10 @@
-"""The gap statistic: the rule, clear cases, and a plain loop on the same reference sets."""
+"""The gap statistic: the rules (against R's ``cluster::maxSE``), clear cases, and a plain
+loop on the same reference sets."""
+
+import json
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -24,6 +28,116 @@ def test_rule_on_hand_made_curves(gap, se, best):
     assert int(k_best_rule([1, 2, 3, 4, 5], gap, se)) == best
     # Other ks: the rule names the k of the entry it picks.
     assert int(k_best_rule([2, 4, 6, 8, 10], gap, se)) == 2 * best
+
+
+def _maxse():
+    """R's answers (tests/maxse_reference.py wrote them): one entry per curve."""
+    from maxse_reference import OUT
+
+    with open(OUT) as fh:
+        return json.load(fh)["cases"]
+
+
+R_METHODS = ("firstSEmax", "Tibs2001SEmax", "globalSEmax", "firstmax", "globalmax")
+# Each of our names, with R's method of the same rule.
+OUR_RULES = [(name, name) for name in R_METHODS] + [("tibs2001", "Tibs2001SEmax")]
+
+
+def test_the_reference_covers_every_method_and_the_rules_differ_on_it():
+    cases = _maxse()
+    assert len(cases) >= 50
+    for case in cases:
+        assert set(case["k"]) == set(R_METHODS) and not np.isnan(case["f"]).any()
+    # The curves tell the rules apart: no two methods (nor factors, for the three that
+    # use the standard errors) agree on every curve.
+    answers = {(m, s): tuple(c["k"][m][s] for c in cases) for m in R_METHODS for s in "12"}
+    assert len(set(answers.values())) == len(answers) - 2
+    for m in ("firstmax", "globalmax"):
+        assert answers[m, "1"] == answers[m, "2"]
+
+
+@pytest.mark.parametrize("se_factor", [1, 2])
+@pytest.mark.parametrize("rule, r_method", OUR_RULES)
+def test_every_rule_matches_r_maxse_on_every_curve(rule, r_method, se_factor):
+    for case in _maxse():
+        f, se = np.array(case["f"]), np.array(case["se_f"])
+        r_k = case["k"][r_method][str(se_factor)]  # R's k: a position, 1..K
+        ks = np.arange(1, len(f) + 1)
+        got = k_best_rule(ks, f, se, np, rule=rule, se_factor=se_factor)
+        assert int(got) == r_k, (case["name"], rule, se_factor)
+        # Any other ks: the answer is the k at R's position.
+        ks = 3 + 2 * np.arange(len(f)) + np.arange(len(f)) ** 2
+        got = k_best_rule(ks, f, se, np, rule=rule, se_factor=se_factor)
+        assert int(got) == ks[r_k - 1], (case["name"], rule, se_factor)
+
+
+def _padded_with_nan(cases, length, seed=0):
+    """Each curve with NaN gaps spliced in at random places, to ``length``: ``(ks, f,
+    se)`` stacked ``[cases, length]``, and the ks R's answer names."""
+    rng = np.random.default_rng(seed)
+    ks, f, se, real = [], [], [], []
+    for case in cases:
+        keep = np.sort(rng.choice(length, len(case["f"]), replace=False))
+        row_f, row_se = np.full(length, np.nan), np.full(length, np.nan)
+        row_f[keep], row_se[keep] = case["f"], case["se_f"]
+        row_se[rng.random(length) < 0.5] = np.nan  # a NaN gap_se alone also skips its k
+        row_se[keep] = case["se_f"]
+        ks.append(np.arange(2, 2 + length) * 2)
+        f.append(row_f)
+        se.append(row_se)
+        real.append(ks[-1][keep])
+    return np.array(ks), np.array(f), np.array(se), real
+
+
+@pytest.mark.parametrize("x64", [False, True], ids=["float32", "float64"])
+@pytest.mark.parametrize("rule, r_method", OUR_RULES[:5])
+def test_rules_under_jit_and_vmap_match_r_and_skip_nan_gaps(rule, r_method, x64):
+    # One program for every curve: the curves padded with NaN gaps to one length, the
+    # factor traced. Every value is a multiple of 1/64, so float32 decides as R does.
+    cases = _maxse()
+    with jax.enable_x64(x64):
+        ks, f, se, real = _padded_with_nan(cases, 16)
+        pick = jax.jit(
+            jax.vmap(
+                lambda ks, f, se, s: k_best_rule(ks, f, se, rule=rule, se_factor=s),
+                in_axes=(0, 0, 0, None),
+            )
+        )
+        for se_factor in (1, 2):
+            got = np.asarray(pick(ks, jnp.asarray(f), jnp.asarray(se), float(se_factor)))
+            r_k = [real[i][c["k"][r_method][str(se_factor)] - 1] for i, c in enumerate(cases)]
+            np.testing.assert_array_equal(got, r_k)
+
+
+def _result_with_nan_tail(case, n_nan=3):
+    """A GapResult holding R's curve, then ``n_nan`` ks above the distinct rows."""
+    m, nan = len(case["f"]), np.full(n_nan, np.nan, np.float32)
+    return jaxmeans.GapResult(
+        ks=jnp.arange(1, m + 1 + n_nan, dtype=jnp.int32),
+        gap=jnp.asarray(np.concatenate([case["f"], nan]), jnp.float32),
+        gap_se=jnp.asarray(np.concatenate([case["se_f"], nan]), jnp.float32),
+        log_w=jnp.zeros(m + n_nan),
+        ref_log_w=jnp.zeros((2, m + n_nan)),
+        k_best=jnp.int32(1),
+    )
+
+
+@pytest.mark.parametrize("rule, r_method", OUR_RULES)
+def test_gap_k_best_skips_nan_gaps_as_r_without_them(rule, r_method):
+    # The ks above the distinct rows have NaN gaps: R's answer on the others.
+    cases = _maxse()
+    for case in cases:
+        result = _result_with_nan_tail(case)
+        for se_factor in (1, 2.0):
+            got = jaxmeans.gap_k_best(result, rule=rule, se_factor=se_factor)
+            assert isinstance(got, jax.Array) and got.dtype == jnp.int32 and got.shape == ()
+            assert int(got) == case["k"][r_method][str(int(se_factor))], case["name"]
+    # Inside jit, the result and the factor traced.
+    pick = jax.jit(lambda result, s: jaxmeans.gap_k_best(result, rule=rule, se_factor=s))
+    for case in cases[-8:]:
+        result = _result_with_nan_tail(case, n_nan=16 - len(case["f"]))  # one length
+        for se_factor in (1, 2):
+            assert int(pick(result, se_factor)) == case["k"][r_method][str(se_factor)]
 
 
 def _blobs(n_per, centres, seed=0):
@@ -137,6 +251,51 @@ def test_the_result_does_not_depend_on_how_many_threads_run_the_sets(monkeypatch
     assert len(np.unique(np.asarray(results[0].ref_log_w)[:, 1])) == 4
 
 
+def _two_groups_of_three():
+    """Two far groups of three blobs each: Tibshirani's rule sees the groups (k = 2), the
+    largest gap the blobs (k = 6)."""
+    centres = np.array([[0, 0], [4, 0], [0, 4], [30, 0], [34, 0], [30, 4]], np.float32)
+    return _blobs(40, centres).astype(np.float32)
+
+
+def test_gap_statistic_rule_is_gap_k_best_of_its_result():
+    X = _two_groups_of_three()
+    base = jaxmeans.gap_statistic(X, range(1, 9), n_refs=5, key=0)
+    picked = {}
+    for rule, _ in OUR_RULES:
+        for se_factor in (1, 20.0):
+            result = jaxmeans.gap_statistic(
+                X, range(1, 9), n_refs=5, key=0, rule=rule, se_factor=se_factor
+            )
+            for a, b in zip(result[:-1], base[:-1], strict=True):  # the same statistic
+                np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+            k = int(jaxmeans.gap_k_best(base, rule=rule, se_factor=se_factor))
+            assert int(result.k_best) == k, (rule, se_factor)
+            picked[rule, se_factor] = k
+    # The rules (and the factor) make a difference here: the test can tell them apart.
+    assert picked["tibs2001", 1] == int(base.k_best) == 2
+    assert picked["globalmax", 1] == picked["globalSEmax", 1] == 6
+    assert picked["globalSEmax", 20.0] == 2  # 20 standard errors reach back to k = 2
+
+
+@pytest.mark.slow
+def test_rule_and_a_traced_se_factor_inside_jit():
+    X = _two_groups_of_three()
+
+    @jax.jit
+    def statistic(X, se_factor):
+        return jaxmeans.gap_statistic(
+            X, range(1, 9), n_refs=5, key=0, rule="globalSEmax", se_factor=se_factor
+        )
+
+    eager = jaxmeans.gap_statistic(X, range(1, 9), n_refs=5, key=0)
+    for se_factor, expected in ((1.0, 6), (20.0, 2)):
+        result = statistic(X, se_factor)
+        np.testing.assert_allclose(result.gap, eager.gap, atol=1e-4)
+        k = jaxmeans.gap_k_best(result, rule="globalSEmax", se_factor=se_factor)
+        assert int(result.k_best) == int(k) == expected
+
+
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
@@ -144,12 +303,34 @@ def test_the_result_does_not_depend_on_how_many_threads_run_the_sets(monkeypatch
         (dict(n_refs=0), ValueError, "n_refs"),
         (dict(reference="gaussian"), ValueError, "reference must be one of"),
         (dict(ks=[1, 2], n_init=1.5), TypeError, "n_init"),
+        (dict(rule="maxSE"), ValueError, r"rule must be one of \(.*'globalmax'\), got 'maxSE'"),
+        (dict(rule=None), ValueError, "rule must be one of .*, got None"),
+        (dict(se_factor=-1), ValueError, r"se_factor \(=-1.0\) must be a finite number >= 0"),
+        (dict(se_factor=float("nan")), ValueError, r"se_factor \(=nan\)"),
+        (dict(se_factor=float("inf")), ValueError, r"se_factor \(=inf\)"),
+        (dict(se_factor="2"), TypeError, "se_factor must be a real number >= 0, got '2'"),
+        (dict(se_factor=True), TypeError, "se_factor must be a real number >= 0, got True"),
+        (dict(se_factor=np.ones(2)), TypeError, r"se_factor .* got array\(\[1., 1.\]\)"),
     ],
 )
 def test_bad_arguments_name_the_parameter(kwargs, error, match):
     X = np.random.default_rng(0).normal(size=(30, 2))
     with pytest.raises(error, match=match):
         jaxmeans.gap_statistic(X, **{"ks": [1, 2, 3], **kwargs})
+
+
+def test_gap_k_best_bad_arguments_name_the_parameter():
+    result = _result_with_nan_tail(_maxse()[5])
+    with pytest.raises(ValueError, match=r"rule must be one of .*, got 'Tibs2001'"):
+        jaxmeans.gap_k_best(result, rule="Tibs2001")
+    with pytest.raises(ValueError, match=r"se_factor \(=-0.5\)"):
+        jaxmeans.gap_k_best(result, se_factor=-0.5)
+    with pytest.raises(TypeError, match="se_factor must be a real number >= 0, got None"):
+        jaxmeans.gap_k_best(result, se_factor=None)
+    elbow = jaxmeans.elbow(np.random.default_rng(0).normal(size=(20, 2)), [1, 2], key=0)
+    for bad in (elbow, (1, 2, 3), result._replace(gap=result.gap[:-1])):
+        with pytest.raises(TypeError, match=r"result must be a jaxmeans\.GapResult"):
+            jaxmeans.gap_k_best(bad)
 
 
 @pytest.mark.parametrize("reference", ["uniform", "pca"])
@@ -189,6 +370,9 @@ def test_ks_above_the_distinct_rows_warn_and_have_no_gap(sparse):
     assert int(result.k_best) <= 4
     expected = k_best_rule(np.arange(1, 5), gap[:4], se[:4], np)
     assert int(result.k_best) == int(expected)
+    for rule, _ in OUR_RULES:  # every rule skips the NaN gaps
+        expected = k_best_rule(np.arange(1, 5), gap[:4], se[:4], np, rule=rule)
+        assert int(jaxmeans.gap_k_best(result, rule=rule)) == int(expected), rule
 
 
 def test_cosine_counts_distinct_directions():

@@ -17,6 +17,7 @@ def test_every_public_name_is_exported_and_documented():
         "elbow",
         "exceptions",
         "find_knee",
+        "gap_k_best",
         "gap_statistic",
         "kmeans",
         "kmeans_plusplus",
