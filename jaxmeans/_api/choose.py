@@ -40,7 +40,7 @@ _PICKS = {
 LOW_STABILITY = 0.9
 # The stability pick: the largest k whose stability is within this of the best one (a
 # nested structure, two groups of two blobs, is as stable at k = 2 as at k = 4).
-STABILITY_WITHIN = 0.05
+STABILITY_WITHIN = 0.02
 
 
 def choose_k(

@@ -183,7 +183,7 @@ class ChooseKResult(NamedTuple):
       k_calinski_harabasz: ``[] int32``, the k of largest Calinski-Harabasz index.
       k_davies_bouldin: ``[] int32``, the k of smallest Davies-Bouldin index.
       k_gap: ``[] int32``, the gap statistic's ``k_best``.
-      k_stability: ``[] int32``, the largest k >= 2 whose stability is within 0.05 of
+      k_stability: ``[] int32``, the largest k >= 2 whose stability is within 0.02 of
         the largest stability, provided that stability is not low (below 0.9); else 0.
       votes: ``[m] int32``, how many criteria picked each k.
       k_best: ``[] int32``, the k with the most votes; among equal votes the smallest
