@@ -391,6 +391,7 @@ def _three_blobs_csv(tmp_path):
     return data
 
 
+@pytest.mark.slow
 def test_choose_k_prints_the_table_and_verdict_and_writes_json_and_plot(tmp_path):
     data = _three_blobs_csv(tmp_path)
     js, png = tmp_path / "c.json", tmp_path / "c.png"
@@ -447,3 +448,27 @@ def test_choose_k_bad_option_exits_2_naming_it_and_writes_nothing(tmp_path, opti
     assert len(lines) == 1 and lines[0].startswith("jaxmeans: error:"), run.stderr
     assert re.search(message, lines[0]), lines[0]
     assert not js.exists()
+
+
+@pytest.mark.slow
+def test_choose_k_ctrl_c_exits_130_with_one_line_and_no_output(tmp_path):
+    import signal
+    import time
+
+    data = tmp_path / "data.csv"
+    X = np.random.default_rng(0).normal(size=(3000, 4))
+    np.savetxt(data, X, delimiter=",", header="a,b,c,d", comments="")
+    js = tmp_path / "c.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jaxmeans", "choose-k", str(data), "--n-boot", "500", "--json", js],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4.0)  # reading, compiling, the fits or the resamples: any of them
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip() == "jaxmeans: interrupted"
+    assert not js.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".jaxmeans-")]
