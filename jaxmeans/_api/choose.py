@@ -289,9 +289,7 @@ def choose_k_verdict(result: ChooseKResult) -> str:
 
 
 def _asked(criterion: str, fields: dict) -> bool:
-    """Whether ``criterion`` was computed: its values are not all NaN (stability: some k
-    other than 1; the silhouette and the indices are NaN only at k = 1 or where
-    undefined)."""
-    name = "inertia" if criterion == "inertia" else criterion
-    values = np.asarray(fields[name], np.float64)
+    """Whether ``criterion`` was computed: its values are not all NaN (the silhouette, the
+    indices and stability are NaN only at k = 1 or where undefined)."""
+    values = np.asarray(fields[criterion], np.float64)
     return bool(np.isfinite(values).any())
