@@ -177,3 +177,14 @@ def test_ties_in_the_votes_go_to_the_smaller_k():
 def test_bad_arguments_name_the_parameter(X, kwargs, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         jaxmeans.choose_k(X, KS, **kwargs)
+
+
+def test_float64_data_give_float64_criteria_and_the_same_picks(X):
+    with jax.enable_x64(True):
+        result = jaxmeans.choose_k(
+            X.astype(np.float64), KS, key=0, n_init=3, n_boot=4,
+            criteria=("silhouette", "davies_bouldin", "stability"),
+        )  # fmt: skip
+        assert result.silhouette.dtype == np.float64 and result.stability.dtype == np.float64
+        assert int(result.k_silhouette) == int(result.k_davies_bouldin) == 3
+        assert int(result.k_stability) == 3
