@@ -13,6 +13,9 @@ Public API (everything else is private):
   :class:`GapResult`.
 - :func:`gap_k_best` — the k a decision rule (R's ``cluster::maxSE`` methods) picks from a
   :class:`GapResult`, without refitting.
+- :func:`choose_k` — every criterion for choosing k (the knee, silhouette,
+  Calinski-Harabasz, Davies-Bouldin, the gap, stability), their votes;
+  :class:`ChooseKResult`, and :func:`choose_k_verdict` in words.
 - :mod:`metrics` — silhouette, Calinski-Harabasz and Davies-Bouldin scores.
 - :class:`KMeans` — the scikit-learn-style estimator.
 - :class:`MiniBatchKMeans` — mini-batch k-means for data read a batch at a time.
@@ -28,6 +31,8 @@ from . import datasets as datasets
 from . import exceptions as exceptions
 from . import metrics as metrics
 from . import plot as plot
+from ._api.choose import choose_k as choose_k
+from ._api.choose import choose_k_verdict as choose_k_verdict
 from ._api.functions import assign as assign
 from ._api.functions import elbow as elbow
 from ._api.functions import find_knee as find_knee
@@ -36,6 +41,7 @@ from ._api.functions import kmeans_plusplus as kmeans_plusplus
 from ._api.functions import pairwise_sq_dists as pairwise_sq_dists
 from ._api.gap import gap_k_best as gap_k_best
 from ._api.gap import gap_statistic as gap_statistic
+from ._core.types import ChooseKResult as ChooseKResult
 from ._core.types import ElbowResult as ElbowResult
 from ._core.types import GapResult as GapResult
 from ._core.types import KMeansResult as KMeansResult
@@ -47,6 +53,7 @@ from ._runtime.cache import set_cache_dir as set_cache_dir
 __version__ = "0.1.0"
 
 __all__ = [
+    "ChooseKResult",
     "ElbowResult",
     "GapResult",
     "KMeans",
@@ -54,6 +61,8 @@ __all__ = [
     "MiniBatchKMeans",
     "assign",
     "cache_dir",
+    "choose_k",
+    "choose_k_verdict",
     "datasets",
     "elbow",
     "exceptions",

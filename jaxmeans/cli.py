@@ -1,4 +1,5 @@
-"""The ``jaxmeans`` command: fit a CSV file, sweep k for the elbow, or run the tutorial demo.
+"""The ``jaxmeans`` command: fit a CSV file, sweep k for the elbow, choose k by every
+criterion, or run the tutorial demo.
 
 Bad input exits with status 2 and one line on stderr, before any file is written. Every
 output is checked before the work (its folder exists and is writable, it is not a folder,
@@ -302,6 +303,111 @@ def _print_gap(gap, rows) -> None:
     print(f"gap statistic: k = {int(gap.k_best)}")
 
 
+# -- choose-k ------------------------------------------------------------------------------
+
+# Table columns of choose-k: field of the result -> heading.
+_CHOOSE_COLUMNS = {
+    "inertia": "inertia",
+    "silhouette": "silhouette",
+    "calinski_harabasz": "calinski_h",
+    "davies_bouldin": "davies_b",
+    "gap": "gap",
+    "gap_se": "gap_se",
+    "stability": "stability",
+    "stability_sd": "stab_sd",
+}
+_CHOOSE_PICKS = {
+    "elbow": "k_elbow",
+    "silhouette": "k_silhouette",
+    "calinski_harabasz": "k_calinski_harabasz",
+    "davies_bouldin": "k_davies_bouldin",
+    "gap": "k_gap",
+    "stability": "k_stability",
+}
+
+
+def _choose_k(args) -> int:
+    from . import choose_k, choose_k_verdict
+
+    outputs = _outputs(args, **{"--json": "json", "--plot": "plot"})
+    _check_encoding(args.encoding)
+    for option, value in (("--n-boot", args.n_boot), ("--n-refs", args.n_refs)):
+        if value < 1:
+            raise UsageError(f"{option} (={value}) must be >= 1")
+    if args.n_init != "auto" and args.n_init < 1:
+        raise UsageError(f"--n-init (={args.n_init}) must be 'auto' or >= 1")
+    X, _ = _in_background(lambda: _read(args.file, args.columns, args.encoding))
+    if args.k_min < 1:
+        raise UsageError(f"--k-min (={args.k_min}) must be >= 1")
+    if args.k_max <= args.k_min:
+        raise UsageError(
+            f"--k-max (={args.k_max}) must be > --k-min (={args.k_min}): the gap compares "
+            "neighbouring ks"
+        )
+    if args.k_max > len(X):
+        raise UsageError(f"--k-max (={args.k_max}) must be <= the number of rows (={len(X)})")
+    ks = range(args.k_min, args.k_max + 1)
+    how = dict(
+        key=args.key, n_init=args.n_init, n_refs=args.n_refs, n_boot=args.n_boot,
+        reference=args.reference, metric=args.metric,
+    )  # fmt: skip
+    result = _in_background(lambda: choose_k(X, ks, **how))
+    verdict = choose_k_verdict(result)
+    columns = {name: np.asarray(getattr(result, name), np.float64) for name in _CHOOSE_COLUMNS}
+    formats = {name: _column_format(values) for name, values in columns.items()}
+    widths = {name: max(12, len(head)) for name, head in _CHOOSE_COLUMNS.items()}
+    print(
+        f"{'k':>3}  "
+        + "  ".join(f"{head:>{widths[name]}}" for name, head in _CHOOSE_COLUMNS.items())
+        + f"  {'votes':>5}"
+    )
+    rows = []
+    votes = np.asarray(result.votes)
+    for i, k in enumerate(ks):
+        row = {"k": k}
+        cells = []
+        for name, values in columns.items():
+            value = float(values[i])
+            row[name] = value if np.isfinite(value) else None
+            shown = f"{value:{formats[name]}}" if np.isfinite(value) else "-"
+            cells.append(f"{shown:>{widths[name]}}")
+        row["votes"] = int(votes[i])
+        rows.append(row)
+        print(f"{k:>3}  " + "  ".join(cells) + f"  {int(votes[i]):>5}")
+    picks = {name: int(getattr(result, field)) or None for name, field in _CHOOSE_PICKS.items()}
+    print("picks: " + ", ".join(f"{name} {k if k else '-'}" for name, k in picks.items()))
+    print(f"k_best: {int(result.k_best) or 'none'}")
+    print(f"verdict: {verdict}")
+    wrote = []
+    with outputs:  # every output whole, or none: existing files stay as they were
+        if args.json:
+            payload = {
+                "file": args.file,
+                "ks": list(ks),
+                "curve": rows,
+                "picks": picks,
+                "votes": votes.tolist(),
+                "k_best": int(result.k_best) or None,
+                "verdict": verdict,
+            }
+            with outputs.open("--json") as fh:
+                json.dump(payload, fh, indent=2, allow_nan=False)
+            wrote.append(f"wrote {args.json}")
+        if args.plot:
+            _use_agg()
+            from . import plot
+
+            figure = plot.choose_k(result)
+            with outputs.open("--plot", binary=True) as fh:
+                write_figure(figure, fh, figure_format(args.plot))
+            wrote.append(f"wrote plot to {args.plot}")
+        _check_interrupted()
+        outputs.commit()
+    for line in wrote:
+        print(line)
+    return 0
+
+
 # -- demo ----------------------------------------------------------------------------------
 
 
@@ -421,6 +527,50 @@ def build_parser() -> argparse.ArgumentParser:
     _metric_option(elbow)
     _encoding_option(elbow)
     elbow.set_defaults(run=_elbow)
+
+    choose = sub.add_parser(
+        "choose-k",
+        help="every criterion for choosing k (knee, silhouette, Calinski-Harabasz, "
+        "Davies-Bouldin, gap, stability), their votes and a verdict",
+    )
+    choose.add_argument("file", help="CSV file with a header row")
+    choose.add_argument(
+        "--columns", help="comma-separated columns to cluster (default: every column)"
+    )
+    choose.add_argument("--k-min", type=int, default=1, help="smallest k (default: 1)")
+    choose.add_argument("--k-max", type=int, default=10, help="largest k (default: 10)")
+    choose.add_argument(
+        "--n-init",
+        type=_n_init,
+        default="auto",
+        help="k-means++ restarts per fit, or 'auto': 10 on small data, 1 above (default: auto)",
+    )
+    choose.add_argument(
+        "--n-refs", type=int, default=10, help="reference sets of the gap statistic (default: 10)"
+    )
+    choose.add_argument(
+        "--n-boot", type=int, default=20, help="bootstrap resamples for stability (default: 20)"
+    )
+    choose.add_argument(
+        "--reference",
+        choices=("uniform", "pca"),
+        default="uniform",
+        help="the gap's reference sets: uniform in the data's box, or in its principal "
+        "components' box (default: uniform)",
+    )
+    choose.add_argument("--key", type=int, default=0, help="random seed (default: 0)")
+    choose.add_argument(
+        "--plot", help="save a panel per criterion and the votes to this picture "
+        "(default: no picture)"
+    )  # fmt: skip
+    choose.add_argument(
+        "--json",
+        help="write every criterion, the picks, the votes and the verdict to this JSON file "
+        "(default: not written)",
+    )
+    _metric_option(choose)
+    _encoding_option(choose)
+    choose.set_defaults(run=_choose_k)
 
     demo = sub.add_parser("demo", help="the tutorial end to end on the bundled data")
     demo.add_argument(

@@ -1,6 +1,7 @@
 """Plots of clusterings, elbow curves and confusion matrices (matplotlib, imported lazily).
 
-Every function draws on ``ax`` (a new figure's axes when None) and returns the Axes.
+Every function draws on ``ax`` (a new figure's axes when None) and returns the Axes, but
+:func:`choose_k`, which draws a figure of its own panels and returns the Figure.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 
 from ._runtime import validation as v
 
-__all__ = ["clusters", "clusters_3d", "confusion_matrix", "elbow"]
+__all__ = ["choose_k", "clusters", "clusters_3d", "confusion_matrix", "elbow"]
 
 # The tutorial's three colours first, then matplotlib's tab10.
 TUTORIAL_COLOURS = ["crimson", "mediumblue", "darkmagenta"]
@@ -245,6 +246,98 @@ def gap(result, ax=None, *, title: str | None = "Gap statistic"):
     if title:
         ax.set_title(title, fontsize=14)
     return ax
+
+
+# The panels of choose_k: criterion -> (its pick's field, what the pick is, y label).
+_CRITERIA = {
+    "inertia": ("k_elbow", "knee", "Inertia"),
+    "silhouette": ("k_silhouette", "max", "Silhouette"),
+    "calinski_harabasz": ("k_calinski_harabasz", "max", "Calinski-Harabasz"),
+    "davies_bouldin": ("k_davies_bouldin", "min", "Davies-Bouldin"),
+    "gap": ("k_gap", "one-SE rule", "Gap"),
+    "stability": ("k_stability", "most stable", "Stability"),
+}
+
+
+def choose_k(result, *, title: str | None = "Choosing k"):
+    """Every criterion of :func:`jaxmeans.choose_k` against k, a panel each with its chosen
+    k marked (a dashed line and a circle), and a last panel of the votes (the winner in
+    crimson). The stability panel draws the level below which stability counts as low (a
+    dotted line). Criteria that were not computed (all NaN) get no panel; the gap and stability
+    carry their error bars (``gap_se``, ``stability_sd``).
+
+    Args:
+      result: a :class:`jaxmeans.ChooseKResult`.
+      title: optional title of the figure.
+
+    Returns:
+      The matplotlib Figure.
+
+    Example:
+      >>> import jaxmeans
+      >>> from jaxmeans import plot
+      >>> X = jaxmeans.datasets.load_blobs().data
+      >>> result = jaxmeans.choose_k(X, range(1, 7), key=0, criteria=("inertia", "gap"),
+      ...                            n_refs=3)
+      >>> [ax.get_title() for ax in plot.choose_k(result).axes]
+      ['Inertia (knee): k = 3', 'Gap (one-SE rule): k = 3', 'Votes: k = 3']
+    """
+    ks = np.asarray(getattr(result, "ks", None))
+    if ks.ndim != 1 or ks.size == 0 or not hasattr(result, "votes"):
+        raise TypeError("result must be a jaxmeans.ChooseKResult")
+    shown = [c for c in _CRITERIA if np.isfinite(np.asarray(getattr(result, c), float)).any()]
+    panels = len(shown) + 1
+    columns = min(panels, 3)
+    rows = -(-panels // columns)
+    fig, axes = _pyplot().subplots(
+        rows, columns, figsize=(5 * columns, 4 * rows), layout="constrained", squeeze=False
+    )
+    axes = axes.ravel()
+    for ax in axes[panels:]:
+        fig.delaxes(ax)
+    for ax, name in zip(axes, shown, strict=False):
+        field, rule, label = _CRITERIA[name]
+        values = np.asarray(getattr(result, name), float)
+        spread = {"gap": "gap_se", "stability": "stability_sd"}.get(name)
+        if spread:
+            ax.errorbar(
+                ks, values, yerr=np.asarray(getattr(result, spread), float), marker="o",
+                linewidth=2, capsize=3, color="mediumblue",
+            )  # fmt: skip
+        else:
+            ax.plot(ks, values, marker="o", linewidth=2, color="mediumblue")
+        if name == "stability":  # below it at every k: no cluster structure
+            from ._api.choose import LOW_STABILITY
+
+            ax.axhline(LOW_STABILITY, color="grey", linestyle=":", linewidth=1)
+        k = int(getattr(result, field))
+        _mark(ax, ks, values, k)
+        ax.set_title(f"{label} ({rule}): " + (f"k = {k}" if k else "no pick"), fontsize=12)
+        ax.set_ylabel("Stability (mean ARI)" if name == "stability" else label)
+    votes = np.asarray(result.votes)
+    best = int(result.k_best)
+    ax = axes[len(shown)]
+    ax.bar(ks, votes, color=["crimson" if k == best else "mediumblue" for k in ks])
+    ax.set_title("Votes: " + (f"k = {best}" if best else "none"), fontsize=12)
+    ax.set_ylabel("Criteria choosing k")
+    ax.set_yticks(range(int(votes.max(initial=0)) + 1))
+    for ax in axes[:panels]:
+        ax.set_xlabel("Number of clusters k")
+        ax.set_xticks(ks)
+    if title:
+        fig.suptitle(title, fontsize=14)
+    return fig
+
+
+def _mark(ax, ks: np.ndarray, values: np.ndarray, k: int) -> None:
+    """The chosen ``k`` on ``ax``: a dashed vertical line and a circle on its value."""
+    if not k:
+        return
+    ax.axvline(k, color="crimson", linestyle="--", linewidth=1.5)
+    ax.scatter(
+        [k], [values[list(ks).index(k)]], s=200, facecolors="none", edgecolors="crimson",
+        linewidths=2, zorder=3,
+    )  # fmt: skip
 
 
 def confusion_matrix(

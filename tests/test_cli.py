@@ -380,3 +380,95 @@ def test_fit_with_cosine_metric_writes_unit_centroids(tmp_path):
     C = np.loadtxt(cent, delimiter=",", skiprows=1)
     np.testing.assert_allclose(np.linalg.norm(C, axis=1), 1.0, atol=1e-6)
     assert sorted(np.abs(C).argmax(1).tolist()) == [0, 1, 2]
+
+
+def _three_blobs_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [12.0, 0.0], [0.0, 12.0]])
+    X = np.concatenate([c + rng.normal(size=(60, 2)) for c in centres])
+    data = tmp_path / "three.csv"
+    data.write_text("x,y\n" + "\n".join(f"{a},{b}" for a, b in X) + "\n")
+    return data
+
+
+@pytest.mark.slow
+def test_choose_k_prints_the_table_and_verdict_and_writes_json_and_plot(tmp_path):
+    data = _three_blobs_csv(tmp_path)
+    js, png = tmp_path / "c.json", tmp_path / "c.png"
+    run = jaxmeans_cli(
+        "choose-k", data, "--k-max", 6, "--n-init", 3, "--n-refs", 3, "--n-boot", 3,
+        "--key", 1, "--json", js, "--plot", png,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == [
+        "k", "inertia", "silhouette", "calinski_h", "davies_b", "gap", "gap_se", "stability",
+        "stab_sd", "votes",
+    ]  # fmt: skip
+    table = [line.split() for line in lines[1:7]]
+    assert [row[0] for row in table] == ["1", "2", "3", "4", "5", "6"]
+    assert table[0][2] == "-" and table[0][-1] == "0" and int(table[2][-1]) >= 5
+    assert "picks: elbow 3, silhouette 3, calinski_harabasz 3, davies_bouldin 3, gap 3, " in (
+        run.stdout
+    )
+    assert "k_best: 3" in run.stdout
+    verdict = lines[-3]
+    assert verdict.startswith("verdict: ") and "k = 3" in verdict, run.stdout
+    payload = json.loads(js.read_text())
+    assert payload["k_best"] == 3 and payload["ks"] == [1, 2, 3, 4, 5, 6]
+    assert sum(payload["votes"]) == 6 and payload["votes"][2] >= 5
+    assert list(payload["picks"])[:5] == [
+        "elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "gap",
+    ]  # fmt: skip
+    assert payload["verdict"] == verdict.removeprefix("verdict: ")
+    assert payload["curve"][0]["stability"] is None
+    assert set(payload["curve"][2]) == {
+        "k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "gap_se",
+        "stability", "stability_sd", "votes",
+    }  # fmt: skip
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--n-boot", 0], r"--n-boot \(=0\) must be >= 1"),
+        (["--n-refs", 0], r"--n-refs \(=0\) must be >= 1"),
+        (["--k-min", 3, "--k-max", 3], r"--k-max \(=3\) must be > --k-min \(=3\)"),
+        (["--k-max", 1000], r"--k-max \(=1000\) must be <= the number of rows \(=180\)"),
+        (["--n-init", "many"], "--n-init"),
+    ],
+)
+def test_choose_k_bad_option_exits_2_naming_it_and_writes_nothing(tmp_path, options, message):
+    data = _three_blobs_csv(tmp_path)
+    js = tmp_path / "c.json"
+    run = jaxmeans_cli("choose-k", data, *options, "--json", js)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("jaxmeans: error:"), run.stderr
+    assert re.search(message, lines[0]), lines[0]
+    assert not js.exists()
+
+
+@pytest.mark.slow
+def test_choose_k_ctrl_c_exits_130_with_one_line_and_no_output(tmp_path):
+    import signal
+    import time
+
+    data = tmp_path / "data.csv"
+    X = np.random.default_rng(0).normal(size=(3000, 4))
+    np.savetxt(data, X, delimiter=",", header="a,b,c,d", comments="")
+    js = tmp_path / "c.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jaxmeans", "choose-k", str(data), "--n-boot", "500", "--json", js],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4.0)  # reading, compiling, the fits or the resamples: any of them
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip() == "jaxmeans: interrupted"
+    assert not js.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".jaxmeans-")]

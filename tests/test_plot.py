@@ -150,3 +150,41 @@ def test_demo_names_the_species_on_both_3d_panels_and_says_clusters_were_matched
     ((_, xlabel, _),) = by_name["iris_confusion.png"]
     assert "matched" in xlabel
     assert matplotlib.image.imread(tmp_path / "iris_3d.png").shape[2] in (3, 4)
+
+
+def test_choose_k_draws_a_panel_per_criterion_with_its_k_marked_and_the_votes():
+    from sklearn.datasets import make_blobs
+
+    X, _ = make_blobs(200, centers=3, cluster_std=0.6, center_box=(-15, 15), random_state=0)
+    result = jaxmeans.choose_k(X, range(1, 6), key=0, n_init=2, n_refs=2, n_boot=2)
+    fig = plot.choose_k(result)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == [
+        "Inertia (knee): k = 3",
+        "Silhouette (max): k = 3",
+        "Calinski-Harabasz (max): k = 3",
+        "Davies-Bouldin (min): k = 3",
+        "Gap (one-SE rule): k = 3",
+        "Stability (most stable): k = 3",
+        "Votes: k = 3",
+    ]
+    for ax in fig.axes[:-1]:
+        marked = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+        assert [list(line.get_xdata()) for line in marked] == [[3, 3]], ax.get_title()
+        (circle,) = ax.collections[-1:]
+        assert circle.get_offsets()[0][0] == 3
+    bars = fig.axes[-1].patches
+    assert [bar.get_height() for bar in bars] == [0, 0, 6, 0, 0]
+    assert [bar.get_facecolor() for bar in bars].count(to_rgba("crimson")) == 1
+    assert fig.get_suptitle() == "Choosing k"
+    plt.close(fig)
+
+
+def test_choose_k_draws_only_the_criteria_computed():
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    result = jaxmeans.choose_k(X, range(1, 5), key=0, criteria=("silhouette",))
+    fig = plot.choose_k(result, title=None)
+    assert len(fig.axes) == 2 and fig.axes[0].get_title().startswith("Silhouette (max): k = ")
+    plt.close(fig)
+    with pytest.raises(TypeError, match="ChooseKResult"):
+        plot.choose_k(jaxmeans.elbow(X, range(1, 4)))

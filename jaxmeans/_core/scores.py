@@ -134,3 +134,28 @@ def davies_bouldin_core(X: jax.Array, labels: jax.Array, n=None, *, n_clusters: 
 def silhouettes(X: jax.Array, labels: jax.Array, n=None, *, n_clusters: int, tuning=None):
     """:func:`silhouette_core` of each row of ``labels`` ``[m, size]``, one after another."""
     return lax.map(lambda lab: silhouette_core(X, lab, n, n_clusters=n_clusters), labels)
+
+
+def adjusted_rand_index(a: jax.Array, b: jax.Array, *, n_clusters: int) -> jax.Array:
+    """Adjusted Rand index of two labelings ``a, b [n]`` in ``[0, n_clusters)``, as
+    scikit-learn's ``adjusted_rand_score`` computes it: from the pair confusion matrix of
+    the ``[n_clusters, n_clusters]`` contingency table, 1 where the two partitions are the
+    same up to renumbering (both one cluster, or both every point alone, included).
+
+    The pair counts are divided by ``n^2`` before their products, so float32 keeps them in
+    ``[0, 1]``. Vectorise over several labelings with ``vmap``.
+    """
+    dtype = jnp.result_type(float)
+    table = jnp.matmul(
+        _one_hot(a, n_clusters, dtype).T, _one_hot(b, n_clusters, dtype), precision=HIGHEST
+    )
+    n = jnp.asarray(a.shape[0], dtype)
+    same_both = jnp.sum(table * table)
+    rows, cols = jnp.sum(table, axis=1), jnp.sum(table, axis=0)
+    same_a, same_b = jnp.sum(rows * rows), jnp.sum(cols * cols)
+    tp = (same_both - n) / n**2  # ordered pairs together in both
+    fp = (same_b - same_both) / n**2  # together in b only
+    fn = (same_a - same_both) / n**2  # together in a only
+    tn = 1 - fp - fn - same_both / n**2  # apart in both
+    ari = 2 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+    return jnp.where((same_a == same_both) & (same_b == same_both), 1.0, ari).astype(dtype)

@@ -1,6 +1,6 @@
 """What the core's programs take and give: the static :class:`Plan`, the arrays of a
 :class:`Problem`, and the results (:class:`KMeansResult`, :class:`ElbowResult`,
-:class:`GapResult`).
+:class:`GapResult`, :class:`ChooseKResult`).
 
 Pure JAX. Shapes never depend on data: a problem's arrays may be padded past the real rows
 (``Problem.n``) and centroids (``Problem.k``), so one compiled program serves every size up
@@ -153,4 +153,58 @@ class GapResult(NamedTuple):
     gap_se: jax.Array
     log_w: jax.Array
     ref_log_w: jax.Array
+    k_best: jax.Array
+
+
+class ChooseKResult(NamedTuple):
+    """Result of :func:`jaxmeans.choose_k`: every criterion for choosing k, one entry per
+    k, and the k each picks (a pytree of arrays; the verdict's text is
+    :func:`jaxmeans.choose_k_verdict`).
+
+    A criterion that was not asked for is NaN at every k, and its pick is 0.
+
+    Attributes:
+      ks: ``[m] int32``, the numbers of clusters, increasing.
+      inertia: ``[m]`` float, :func:`jaxmeans.elbow`'s inertia for each k.
+      silhouette: ``[m]`` float mean silhouette of elbow's labels (NaN for k = 1).
+      calinski_harabasz: ``[m]`` float Calinski-Harabasz index of elbow's labels (NaN
+        where it is undefined: k = 1, or fewer than two occupied clusters).
+      davies_bouldin: ``[m]`` float Davies-Bouldin index of elbow's labels (NaN where it
+        is undefined).
+      gap: ``[m]`` float, :func:`jaxmeans.gap_statistic`'s gap.
+      gap_se: ``[m]`` float, its standard error.
+      stability: ``[m]`` float, mean adjusted Rand index, over ``n_boot`` bootstrap
+        resamples, between the resample's own clustering and the full data's clustering
+        of the same rows; in ``[-1, 1]``, 1 for a clustering every resample finds again.
+        NaN for k = 1 (one cluster always agrees with itself).
+      stability_sd: ``[m]`` float, the standard deviation of those indices over the
+        resamples (ddof 1; 0 with one resample); NaN for k = 1.
+      k_elbow: ``[] int32``, the knee of the inertia curve (:func:`jaxmeans.find_knee`).
+      k_silhouette: ``[] int32``, the k >= 2 of largest silhouette.
+      k_calinski_harabasz: ``[] int32``, the k of largest Calinski-Harabasz index.
+      k_davies_bouldin: ``[] int32``, the k of smallest Davies-Bouldin index.
+      k_gap: ``[] int32``, the gap statistic's ``k_best``.
+      k_stability: ``[] int32``, the largest k >= 2 whose stability is within 0.02 of
+        the largest stability, provided that stability is not low (below 0.9); else 0.
+      votes: ``[m] int32``, how many criteria picked each k.
+      k_best: ``[] int32``, the k with the most votes; among equal votes the smallest
+        such k; 0 when no criterion picked any k.
+    """
+
+    ks: jax.Array
+    inertia: jax.Array
+    silhouette: jax.Array
+    calinski_harabasz: jax.Array
+    davies_bouldin: jax.Array
+    gap: jax.Array
+    gap_se: jax.Array
+    stability: jax.Array
+    stability_sd: jax.Array
+    k_elbow: jax.Array
+    k_silhouette: jax.Array
+    k_calinski_harabasz: jax.Array
+    k_davies_bouldin: jax.Array
+    k_gap: jax.Array
+    k_stability: jax.Array
+    votes: jax.Array
     k_best: jax.Array

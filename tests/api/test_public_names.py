@@ -6,6 +6,7 @@ import jaxmeans
 
 def test_every_public_name_is_exported_and_documented():
     expected = {
+        "ChooseKResult",
         "ElbowResult",
         "GapResult",
         "KMeans",
@@ -13,6 +14,8 @@ def test_every_public_name_is_exported_and_documented():
         "MiniBatchKMeans",
         "assign",
         "cache_dir",
+        "choose_k",
+        "choose_k_verdict",
         "datasets",
         "elbow",
         "exceptions",
