@@ -77,5 +77,8 @@ def test_memory_stays_flat_over_2000_fits_of_varied_shapes(tmp_path):
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["programs"] > report["kept"] == report["table"]
     resident = {int(k): v for k, v in report["resident"].items()}
-    assert resident[2000] < 600, report  # MB
+    # MB: 533-553 measured on a quiet 2-core machine, 620 on one loaded by other runs
+    # (glibc keeps more freed memory when threads overlap); 1,067 before the table was
+    # bounded, 2,280 with 310 programs.
+    assert resident[2000] < 700, report
     assert resident[2000] - resident[1000] < 30, report  # flat over the last thousand
