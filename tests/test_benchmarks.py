@@ -151,3 +151,17 @@ def test_gpu_script_runs_on_cpu(tmp_path):
     assert {"ceiling", "fit", "sweep", "same_labels"} <= kinds
     same = next(row for row in rows if row["kind"] == "same_labels")
     assert same["labels_equal"] is True
+
+
+@pytest.mark.slow
+def test_choose_script_times_both_and_agrees_on_k(tmp_path):
+    out = tmp_path / "choose.json"
+    _run(["benchmarks/choose.py", "--n", "300", "--repeats", "1", "--no-r", "--json", str(out)],
+         tmp_path)  # fmt: skip
+    row = json.loads(out.read_text())
+    assert row["kind"] == "choose" and row["n"] == 300
+    assert row["jaxmeans_s"] > 0 and row["sklearn_s"] > 0
+    assert row["ratio"] == pytest.approx(row["sklearn_s"] / row["jaxmeans_s"], rel=0.01)
+    assert "r_gap_s" not in row  # --no-r
+    # Four separated blobs: both tools' gap finds them, and so does the vote.
+    assert row["k_gap"] == row["sklearn_k_gap"] == row["k_best"] == 4
