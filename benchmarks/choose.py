@@ -22,9 +22,7 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -97,16 +95,9 @@ def sklearn_choose(X: np.ndarray, seed: int) -> dict:
 
 
 def r_gap(X: np.ndarray) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        path, script = os.path.join(tmp, "x.csv"), os.path.join(tmp, "gap.R")
-        np.savetxt(path, X, delimiter=",", fmt="%.9g")
-        with open(script, "w") as fh:
-            fh.write(_R_SCRIPT)
-        out = subprocess.run(
-            ["Rscript", script, path, str(N_REFS), str(N_INIT)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    from small import rscript
+
+    return rscript(_R_SCRIPT, X, N_REFS, N_INIT)
 
 
 def _seconds(f) -> float:

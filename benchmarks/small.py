@@ -100,18 +100,22 @@ def load(name: str) -> np.ndarray:
     raise ValueError(f"unknown data set {name!r}; choose from {SETS}")
 
 
+def rscript(script: str, X: np.ndarray, *args) -> dict:
+    """The JSON line R's ``script`` prints for ``X`` (written as CSV) and ``args``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data, path = os.path.join(tmp, "x.csv"), os.path.join(tmp, "script.R")
+        np.savetxt(data, X, delimiter=",", fmt="%.17g")
+        with open(path, "w") as fh:
+            fh.write(script)
+        out = subprocess.run(
+            ["Rscript", path, data, *map(str, args)], capture_output=True, text=True, check=True
+        )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def r_row(X: np.ndarray, repeats: int, n_refs: int) -> dict:
     """R's timings (and clusGap's k) on ``X``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        data, script = os.path.join(tmp, "x.csv"), os.path.join(tmp, "small.R")
-        np.savetxt(data, X, delimiter=",", fmt="%.17g")
-        with open(script, "w") as fh:
-            fh.write(_R_SCRIPT)
-        out = subprocess.run(
-            ["Rscript", script, data, str(repeats), str(n_refs)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return rscript(_R_SCRIPT, X, repeats, n_refs)
 
 
 def _child(what: str) -> None:
