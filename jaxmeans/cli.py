@@ -46,6 +46,13 @@ def _outputs(args, **options) -> Outputs:
     return outputs
 
 
+def _write_plot(outputs: Outputs, figure, path: str) -> str:
+    """Write ``figure`` as ``--plot`` (in the format its name says); the line to print."""
+    with outputs.open("--plot", binary=True) as fh:
+        write_figure(figure, fh, figure_format(path))
+    return f"wrote plot to {path}"
+
+
 def _write_csv(outputs: Outputs, option: str, header: list[str], rows) -> None:
     import csv
 
@@ -193,9 +200,7 @@ def _fit(args) -> int:
                 points, model.labels_, centres, feature_names=names,
                 title=f"k-means, k = {args.k}{how}",
             )  # fmt: skip
-            with outputs.open("--plot", binary=True) as fh:
-                write_figure(ax.figure, fh, figure_format(args.plot))
-            wrote.append(f"wrote plot to {args.plot}")
+            wrote.append(_write_plot(outputs, ax.figure, args.plot))
         _check_interrupted()
         outputs.commit()
     for line in wrote:
@@ -283,9 +288,7 @@ def _elbow(args) -> int:
                 figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5), layout="constrained")
                 plot.elbow(result, ax=left)
                 plot.gap(gap, ax=right)
-            with outputs.open("--plot", binary=True) as fh:
-                write_figure(figure, fh, figure_format(args.plot))
-            wrote.append(f"wrote plot to {args.plot}")
+            wrote.append(_write_plot(outputs, figure, args.plot))
         _check_interrupted()
         outputs.commit()
     for line in wrote:
@@ -398,9 +401,7 @@ def _choose_k(args) -> int:
             from . import plot
 
             figure = plot.choose_k(result)
-            with outputs.open("--plot", binary=True) as fh:
-                write_figure(figure, fh, figure_format(args.plot))
-            wrote.append(f"wrote plot to {args.plot}")
+            wrote.append(_write_plot(outputs, figure, args.plot))
         _check_interrupted()
         outputs.commit()
     for line in wrote:

@@ -137,23 +137,14 @@ def gap_statistic(
 def gap_k_best(result: GapResult, *, rule: str = "tibs2001", se_factor: float = 1.0) -> jax.Array:
     """The k ``rule`` picks from a :func:`gap_statistic` result, without refitting.
 
-    The rules are R's ``cluster::maxSE(f, SE.f, method, SE.factor)`` with ``f`` the
-    ``gap`` and ``SE.f`` the ``gap_se`` of the ks whose gap is not NaN (the ks above the
-    number of distinct rows are skipped, as :func:`gap_statistic` skips them): R's
-    ``k = 1..K`` are the positions of those ks, and its answer ``k`` names the ``k``-th
-    of them, whatever ``ks`` are. With ``s = se_factor`` and ``gap(k')`` the gap of the
-    next k:
-
-    - ``"tibs2001"`` (or ``"Tibs2001SEmax"``): the first k with
-      ``gap(k) >= gap(k') - s * gap_se(k')`` (Tibshirani, Walther & Hastie, 2001);
-      the last k when none passes.
-    - ``"firstmax"``: the first local maximum, the first k with ``gap(k') <= gap(k)``;
-      the last k when the gap rises throughout.
-    - ``"globalmax"``: the k of the largest gap (the first of equal ones).
-    - ``"firstSEmax"``: the first k with ``gap(k) >= gap(m) - s * gap_se(m)``, ``m``
-      the ``"firstmax"`` k (``m`` itself when no smaller k is that close); R's default.
-    - ``"globalSEmax"``: the same with ``m`` the ``"globalmax"`` k (Dudoit & Fridlyand,
-      2002).
+    The rules are R's ``cluster::maxSE`` methods, applied to the ks whose gap is not NaN
+    (the ks above the number of distinct rows are skipped, as :func:`gap_statistic` skips
+    them); :func:`jaxmeans._core.gap.k_best_rule` defines each and says how R's
+    ``k = 1..K`` map to ``ks``. In short: ``"tibs2001"`` (or ``"Tibs2001SEmax"``) the
+    first k with ``gap(k) >= gap(k') - s * gap_se(k')``, k' the next k; ``"firstmax"``
+    the first local maximum; ``"globalmax"`` the largest gap; ``"firstSEmax"`` (R's
+    default) and ``"globalSEmax"`` the first k within ``s`` standard errors of that
+    maximum.
 
     Works inside ``jit``/``vmap`` too (``rule`` is static; ``se_factor`` may be traced).
 
