@@ -64,10 +64,11 @@ def choose_k(
     Davies-Bouldin scores are computed; one :func:`jaxmeans.gap_statistic` call with the
     same key, restarts and ``reference`` gives the gap. Stability clusters ``n_boot``
     bootstrap resamples of the rows (drawn with replacement, keys split from ``key``) by
-    :func:`jaxmeans.elbow` (one compiled program serves every resample: they have the
-    data's shape) and compares each with the full data's clustering of the same rows by
-    the adjusted Rand index. Each criterion that was asked for votes for the k it picks;
-    :func:`choose_k_verdict` says in words what they found.
+    :func:`jaxmeans.elbow` (each resample as its distinct rows weighted by their counts,
+    the same fits on about 63% of the rows; their sizes share a program) and compares
+    each with the full data's clustering of the same rows by the adjusted Rand index.
+    Each criterion that was asked for votes for the k it picks; :func:`choose_k_verdict`
+    says in words what they found.
 
     Args:
       X: ``[n, d]`` data (sparse data are made dense).
@@ -204,14 +205,23 @@ def _agreement(a: jax.Array, b: jax.Array, *, n_clusters: int) -> jax.Array:
 
 def _stability(X, ks: tuple[int, ...], labels: np.ndarray, n_boot: int, how: dict):
     """``(mean, sd)`` ``[m]`` of the adjusted Rand index between each bootstrap resample's
-    clustering and the full data's labels of the same rows; NaN for k = 1."""
+    clustering and the full data's labels of the same rows; NaN for k = 1.
+
+    A resample drawn with replacement is clustered as its distinct rows weighted by how
+    often each was drawn: the same Lloyd iterations, k-means++ draws with the same
+    probabilities and the same inertia as the rows repeated, on about 63% of the rows.
+    """
     n = X.shape[0]
+    X = np.asarray(X)
     keys = jax.random.split(jax.random.fold_in(how["key"], 1), 2 * n_boot).reshape(n_boot, 2)
     scores = []
     for rows_key, fit_key in keys:
         rows = np.asarray(jax.random.randint(rows_key, (n,), 0, n))
-        fit = elbow(np.asarray(X)[rows], ks, **{**how, "key": fit_key})
-        scores.append(np.asarray(_agreement(labels[:, rows], fit.labels, n_clusters=max(ks))))
+        distinct, where, counts = np.unique(rows, return_inverse=True, return_counts=True)
+        weights = counts.astype(v.float_dtype(X.dtype))
+        fit = elbow(X[distinct], ks, sample_weight=weights, **{**how, "key": fit_key})
+        theirs = np.asarray(fit.labels)[:, where]  # the labels of the drawn rows
+        scores.append(np.asarray(_agreement(labels[:, rows], theirs, n_clusters=max(ks))))
     scores = np.array(scores, np.float64)
     mean = scores.mean(axis=0)
     sd = scores.std(axis=0, ddof=1) if n_boot > 1 else np.zeros(len(ks))

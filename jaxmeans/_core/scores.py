@@ -50,33 +50,46 @@ def silhouette_core(X: jax.Array, labels: jax.Array, n=None, *, n_clusters: int,
     clusters are occupied (undefined there). Memory is O(rows x n), never O(n^2).
     ``tuning`` is unused; it keys the program to its platform.
     """
-    size = X.shape[0]
+    return silhouettes(X, labels[None, :], n, n_clusters=n_clusters)[0]
+
+
+def silhouettes(X: jax.Array, labels: jax.Array, n=None, *, n_clusters: int, tuning=None):
+    """:func:`silhouette_core` of each row of ``labels`` ``[m, size]``, sharing the distances.
+
+    The ``[rows, n]`` block of distances, the costly part (a square root per pair), is
+    computed once for all ``m`` labelings; one product with their stacked one-hot
+    memberships ``[n, m * n_clusters]`` gives every labeling's per-cluster sums.
+    """
+    m, size = labels.shape
     n_blocks, rows = silhouette_layout(size)
-    Xc, labels, n = _real_rows(X, labels, n, n_clusters)
+    if n is not None:  # padding rows: in no cluster
+        labels = jnp.where(jnp.arange(size)[None, :] < n, labels, n_clusters)
+    Xc, _, n = _real_rows(X, labels[0], n, n_clusters)
     x_sq = sq_norms(Xc)
-    member = _one_hot(labels, n_clusters, X.dtype)
-    counts = jnp.sum(member, axis=0)
+    member = _one_hot(labels.T.reshape(-1), n_clusters, X.dtype).reshape(size, m * n_clusters)
+    counts = jnp.sum(member, axis=0).reshape(m, n_clusters)
     pad = n_blocks * rows - size
     Xp = jnp.pad(Xc, ((0, pad), (0, 0))).reshape(n_blocks, rows, -1)
     x_sq_p = jnp.pad(x_sq, (0, pad)).reshape(n_blocks, rows)
-    labels_p = jnp.pad(labels, (0, pad)).reshape(n_blocks, rows)
+    labels_p = jnp.pad(labels.T, ((0, pad), (0, 0))).reshape(n_blocks, rows, m)
 
     def block(args):
         xb, xb_sq, lb = args
         dist = jnp.sqrt(cross_sq_dists(xb, Xc, xb_sq, x_sq))  # [rows, n]
-        sums = jnp.dot(dist, member, precision=lax.Precision.HIGHEST)  # [rows, K]
-        own = lb[:, None] == jnp.arange(n_clusters)[None, :]
-        own_count = jnp.sum(jnp.where(own, counts[None, :], 0.0), axis=1)  # 0 for padding
-        a = jnp.sum(jnp.where(own, sums, 0.0), axis=1) / jnp.maximum(own_count - 1, 1)
-        others = jnp.where(own | (counts[None, :] == 0), jnp.inf, sums / counts[None, :])
-        b = jnp.min(others, axis=1)
+        sums = jnp.dot(dist, member, precision=lax.Precision.HIGHEST)
+        sums = sums.reshape(rows, m, n_clusters)
+        own = lb[:, :, None] == jnp.arange(n_clusters)[None, None, :]
+        own_count = jnp.sum(jnp.where(own, counts[None], 0.0), axis=2)  # 0 for padding
+        a = jnp.sum(jnp.where(own, sums, 0.0), axis=2) / jnp.maximum(own_count - 1, 1)
+        others = jnp.where(own | (counts[None] == 0), jnp.inf, sums / counts[None])
+        b = jnp.min(others, axis=2)
         s = (b - a) / jnp.maximum(jnp.maximum(a, b), jnp.finfo(X.dtype).tiny)
-        return jnp.where(own_count > 1, s, 0.0)
+        return jnp.where(own_count > 1, s, 0.0)  # [rows, m]
 
-    s = lax.map(block, (Xp, x_sq_p, labels_p)).reshape(-1)[:size]
-    occupied = jnp.sum(counts > 0)
+    s = lax.map(block, (Xp, x_sq_p, labels_p)).reshape(-1, m)[:size]
+    occupied = jnp.sum(counts > 0, axis=1)
     defined = (occupied >= 2) & (occupied <= n - 1)
-    return jnp.where(defined, jnp.sum(s) / n, jnp.nan)
+    return jnp.where(defined, jnp.sum(s, axis=0) / n, jnp.nan)
 
 
 def _centroids_and_counts(X, labels, n_clusters):
@@ -129,11 +142,6 @@ def davies_bouldin_core(X: jax.Array, labels: jax.Array, n=None, *, n_clusters: 
     k = jnp.sum(occupied)
     score = jnp.sum(jnp.where(occupied, worst, 0.0)) / jnp.maximum(k, 1)
     return jnp.where(k >= 2, score, jnp.nan)
-
-
-def silhouettes(X: jax.Array, labels: jax.Array, n=None, *, n_clusters: int, tuning=None):
-    """:func:`silhouette_core` of each row of ``labels`` ``[m, size]``, one after another."""
-    return lax.map(lambda lab: silhouette_core(X, lab, n, n_clusters=n_clusters), labels)
 
 
 def adjusted_rand_index(a: jax.Array, b: jax.Array, *, n_clusters: int) -> jax.Array:

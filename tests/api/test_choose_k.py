@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
 
 import jaxmeans
 from jaxmeans._core.scores import adjusted_rand_index
@@ -107,6 +107,46 @@ def test_stability_picks_the_true_k_on_separated_blobs(centers):
     result = jaxmeans.choose_k(X, range(1, 9), key=0, criteria=("stability",), n_boot=5)
     assert int(result.k_stability) == centers
     assert float(result.stability[centers - 1]) > 0.99
+
+
+def test_a_resample_clustered_as_weighted_distinct_rows_is_the_repeated_rows_fit(X):
+    # Stability clusters a bootstrap resample as its distinct rows weighted by their
+    # counts: from the same start, the labels of the drawn rows are those of the rows
+    # repeated, and so is the adjusted Rand index against the full data's labels.
+    rows = np.random.default_rng(3).integers(0, len(X), len(X))
+    distinct, where, counts = np.unique(rows, return_inverse=True, return_counts=True)
+    start = X[rows[:3]]
+    repeated = jaxmeans.kmeans(X[rows], 3, init=start)
+    weighted = jaxmeans.kmeans(X[distinct], 3, init=start, sample_weight=counts)
+    np.testing.assert_array_equal(np.asarray(weighted.labels)[where], repeated.labels)
+    assert float(weighted.inertia) == pytest.approx(float(repeated.inertia), rel=1e-5)
+    full = np.asarray(jaxmeans.kmeans(X, 3, key=0).labels)[rows]
+    ari = adjusted_rand_index(full, jax.numpy.asarray(weighted.labels)[where], n_clusters=3)
+    assert float(ari) == pytest.approx(adjusted_rand_score(full, repeated.labels), abs=1e-6)
+
+
+def test_cosine_finds_directions_whatever_their_lengths():
+    # Three directions, each row scaled by a length drawn from 1 to 20: by angle there are
+    # three clusters, and the criteria computed on unit rows find them.
+    rng = np.random.default_rng(0)
+    angles = np.repeat([0.2, 2.3, 4.4], 80) + rng.normal(scale=0.08, size=240)
+    lengths = rng.uniform(1, 20, size=240)
+    X = (np.stack([np.cos(angles), np.sin(angles)], axis=1) * lengths[:, None]).astype("f4")
+    result = jaxmeans.choose_k(
+        X, range(1, 7), key=0, n_init=3, metric="cosine", n_refs=5, n_boot=5,
+        criteria=("silhouette", "calinski_harabasz", "gap", "stability"),
+    )  # fmt: skip
+    assert int(result.k_silhouette) == 3
+    assert int(result.k_gap) == 3 and int(result.k_stability) == 3
+    assert float(result.stability[2]) > 0.99
+    # The indices are those of the unit rows under the cosine fits' labels.
+    fits = jaxmeans.elbow(X, range(1, 7), key=0, n_init=3, metric="cosine")
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    for i in range(1, 6):
+        labels = np.asarray(fits.labels[i])
+        expected = calinski_harabasz_score(unit, labels), silhouette_score(unit, labels)
+        got = float(result.calinski_harabasz[i]), float(result.silhouette[i])
+        assert got == pytest.approx(expected, rel=1e-4)
 
 
 def test_uniform_data_are_unstable_at_every_k_and_the_verdict_says_so():
