@@ -236,7 +236,7 @@ def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations")
     parser.add_argument("--json", help="write the rows to this file")
-    parser.add_argument("--cases", default="gemm,fit,sparse,cosine,sweep,gap,cold,ttr,small")
+    parser.add_argument("--cases", default="gemm,fit,sparse,cosine,sweep,gap,choose,cold,ttr,small")
     parser.add_argument("--ttr-repeats", type=int, default=3, help="fresh processes per tool")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply every n by this (to test the script)"
@@ -275,6 +275,13 @@ def main(argv=None) -> list[dict]:
         import gap
 
         rows.append(gap.gap_row(3, n=max(int(20_000 * args.scale), 200)))
+        print(json.dumps(rows[-1]), flush=True)
+    if "choose" in cases:
+        import choose
+        from small import have_r
+
+        n_choose = max(int(10_000 * args.scale), 500)
+        rows.append(choose.choose_row(n_choose, 3, with_r=have_r()))
         print(json.dumps(rows[-1]), flush=True)
     if "cold" in cases:
         rows.append(cold_row(repeats))

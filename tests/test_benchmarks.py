@@ -39,12 +39,12 @@ def run_rows(tmp_path_factory):
 def test_run_writes_every_documented_row(run_rows):
     kinds = [row["kind"] for row in run_rows]
     assert kinds == [
-        "gemm", "fit", "fit", "fit", "fit", "sparse", "cosine", "sweep", "gap", "cold", "ttr",
-        "ttr", "ttr", "small",
+        "gemm", "fit", "fit", "fit", "fit", "sparse", "cosine", "sweep", "gap", "choose",
+        "cold", "ttr", "ttr", "ttr", "small",
     ]  # fmt: skip
     for row in run_rows:
         assert row["machine"]
-        if row["kind"] in ("fit", "sparse", "cosine", "sweep", "gap"):
+        if row["kind"] in ("fit", "sparse", "cosine", "sweep", "gap", "choose"):
             assert row["case"] and row["jaxmeans_s"] > 0 and row["sklearn_s"] > 0
             assert row["ratio"] == pytest.approx(row["sklearn_s"] / row["jaxmeans_s"], rel=0.01)
         if row["kind"] in ("fit", "sparse"):
@@ -58,6 +58,16 @@ def test_run_writes_every_documented_row(run_rows):
             assert row["objective_rel_diff"] < 1e-4 and 1 <= row["iterations"] <= 10
         if row["kind"] == "gap":
             assert row["problems"] == 110 and row["jaxmeans_first_s"] > 0
+        if row["kind"] == "choose":
+            # Four separated blobs: both tools' gap finds them, and so does the vote; R's
+            # columns only where Rscript is (not on CI).
+            assert row["n"] == 500 and row["jaxmeans_first_s"] > 0
+            assert row["k_gap"] == row["sklearn_k_gap"] == row["k_best"] == 4
+            if "r_gap_s" in row:
+                assert row["r_gap_k_best"] == 4
+                assert row["ratio_gap_vs_r"] == pytest.approx(
+                    row["r_gap_s"] / row["gap_s"], rel=0.01
+                )
         if row["kind"] == "sparse":
             assert 0.004 < row["nnz"] / (row["n"] * row["d"]) < 0.006
         if row["kind"] == "ttr":
@@ -98,6 +108,7 @@ def test_table_quotes_the_json_in_the_readme(run_rows, tmp_path):
         and "| sparse fit, TF-IDF-like CSR (" in text
         and "elbow sweep" in text
         and "cold start" in text
+        and "| choose_k 500 x 8, ks 1..10" in text
     )
     assert "GridSearchCV" in text and "20 data sets" in text and "cache filled" in text
     assert "iris (150 x 4): elbow, ks 1..10" in text and "first gap call on iris" in text
@@ -123,6 +134,16 @@ def test_table_marks_targets_met_and_not_met():
     assert "| **2.00x** | >= 1x (met) |" in text
     assert "| **0.50x** | >= 1x (not met) |" in text
     assert "< 2 s (not met)" in text
+
+
+def test_choose_row_shows_its_target_and_r_only_when_measured():
+    row = {"kind": "choose", "case": "choose_k 10,000 x 8", "jaxmeans_s": 2.5,
+           "sklearn_s": 18.0, "ratio": 7.2, "k_gap": 4, "gap_s": 1.2}  # fmt: skip
+    text = table.render([row])
+    assert "| choose_k 10,000 x 8 | 2.50 s | 18.00 s | **7.20x** | >= 10x (not met) |" in text
+    assert "clusGap" not in text
+    text = table.render([dict(row, r_gap_s=90.0, r_gap_k_best=4, ratio_gap_vs_r=75.0)])
+    assert "| 1.20 s | 90.00 s | **75x** | >= 5x (met) |" in text and "k = 4 / 4" in text
 
 
 def test_small_table_marks_targets_and_leaves_r_out_when_absent():
@@ -151,17 +172,3 @@ def test_gpu_script_runs_on_cpu(tmp_path):
     assert {"ceiling", "fit", "sweep", "same_labels"} <= kinds
     same = next(row for row in rows if row["kind"] == "same_labels")
     assert same["labels_equal"] is True
-
-
-@pytest.mark.slow
-def test_choose_script_times_both_and_agrees_on_k(tmp_path):
-    out = tmp_path / "choose.json"
-    _run(["benchmarks/choose.py", "--n", "300", "--repeats", "1", "--no-r", "--json", str(out)],
-         tmp_path)  # fmt: skip
-    row = json.loads(out.read_text())
-    assert row["kind"] == "choose" and row["n"] == 300
-    assert row["jaxmeans_s"] > 0 and row["sklearn_s"] > 0
-    assert row["ratio"] == pytest.approx(row["sklearn_s"] / row["jaxmeans_s"], rel=0.01)
-    assert "r_gap_s" not in row  # --no-r
-    # Four separated blobs: both tools' gap finds them, and so does the vote.
-    assert row["k_gap"] == row["sklearn_k_gap"] == row["k_best"] == 4

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._core.scores import adjusted_rand_index
 from .._core.types import ChooseKResult
 from .._runtime import evaluate, inputs
 from .._runtime import validation as v
@@ -65,7 +62,8 @@ def choose_k(
     same key, restarts and ``reference`` gives the gap. Stability clusters ``n_boot``
     bootstrap resamples of the rows (drawn with replacement, keys split from ``key``) by
     :func:`jaxmeans.elbow` (each resample as its distinct rows weighted by their counts,
-    the same fits on about 63% of the rows; their sizes share a program) and compares
+    the same fits on about 63% of the rows; their sizes share a program; each resample's
+    seedings from a seed drawn with it) and compares
     each with the full data's clustering of the same rows by the adjusted Rand index.
     Each criterion that was asked for votes for the k it picks; :func:`choose_k_verdict`
     says in words what they found.
@@ -197,12 +195,6 @@ def _score(name: str, X, labels: np.ndarray) -> float:
     return float(evaluate.score(name, X, renumbered.astype(np.int32), occupied, traced=False))
 
 
-@partial(jax.jit, static_argnames="n_clusters")
-def _agreement(a: jax.Array, b: jax.Array, *, n_clusters: int) -> jax.Array:
-    """``[m]`` adjusted Rand indices of the rows of ``a`` and ``b`` ``[m, n]``."""
-    return jax.vmap(partial(adjusted_rand_index, n_clusters=n_clusters))(a, b)
-
-
 def _stability(X, ks: tuple[int, ...], labels: np.ndarray, n_boot: int, how: dict):
     """``(mean, sd)`` ``[m]`` of the adjusted Rand index between each bootstrap resample's
     clustering and the full data's labels of the same rows; NaN for k = 1.
@@ -211,17 +203,15 @@ def _stability(X, ks: tuple[int, ...], labels: np.ndarray, n_boot: int, how: dic
     often each was drawn: the same Lloyd iterations, k-means++ draws with the same
     probabilities and the same inertia as the rows repeated, on about 63% of the rows.
     """
-    n = X.shape[0]
     X = np.asarray(X)
-    keys = jax.random.split(jax.random.fold_in(how["key"], 1), 2 * n_boot).reshape(n_boot, 2)
+    draws, seeds = evaluate.bootstrap(how["key"], X.shape[0], n_boot)
     scores = []
-    for rows_key, fit_key in keys:
-        rows = np.asarray(jax.random.randint(rows_key, (n,), 0, n))
+    for rows, seed in zip(draws, seeds, strict=True):
         distinct, where, counts = np.unique(rows, return_inverse=True, return_counts=True)
         weights = counts.astype(v.float_dtype(X.dtype))
-        fit = elbow(X[distinct], ks, sample_weight=weights, **{**how, "key": fit_key})
+        fit = elbow(X[distinct], ks, sample_weight=weights, **{**how, "key": int(seed)})
         theirs = np.asarray(fit.labels)[:, where]  # the labels of the drawn rows
-        scores.append(np.asarray(_agreement(labels[:, rows], theirs, n_clusters=max(ks))))
+        scores.append(evaluate.adjusted_rand_indices(labels[:, rows], theirs, max(ks)))
     scores = np.array(scores, np.float64)
     mean = scores.mean(axis=0)
     sd = scores.std(axis=0, ddof=1) if n_boot > 1 else np.zeros(len(ks))

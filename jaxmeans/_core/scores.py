@@ -167,3 +167,19 @@ def adjusted_rand_index(a: jax.Array, b: jax.Array, *, n_clusters: int) -> jax.A
     tn = 1 - fp - fn - same_both / n**2  # apart in both
     ari = 2 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
     return jnp.where((same_a == same_both) & (same_b == same_both), 1.0, ari).astype(dtype)
+
+
+def agreements(a: jax.Array, b: jax.Array, *, n_clusters: int, tuning=None) -> jax.Array:
+    """``[m]`` adjusted Rand indices of the rows of ``a`` and ``b`` ``[m, n]``. ``tuning``
+    is unused; it keys the program to its platform."""
+    return jax.vmap(lambda x, y: adjusted_rand_index(x, y, n_clusters=n_clusters))(a, b)
+
+
+def bootstrap_draws(key: jax.Array, *, n: int, n_boot: int, tuning=None):
+    """``(rows [n_boot, n] int32, seeds [n_boot] int32)``: ``n_boot`` resamples of ``n``
+    rows drawn with replacement, and a seed for clustering each, from ``key`` folded with 1
+    (the stability's stream, apart from the fits' own)."""
+    rows_key, seeds_key = jax.random.split(jax.random.fold_in(key, 1))
+    rows = jax.random.randint(rows_key, (n_boot, n), 0, n, dtype=jnp.int32)
+    seeds = jax.random.randint(seeds_key, (n_boot,), 0, jnp.iinfo(jnp.int32).max, jnp.int32)
+    return rows, seeds

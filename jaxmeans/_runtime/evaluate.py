@@ -10,6 +10,8 @@ import numpy as np
 from .._core import sparse
 from .._core.distances import assign_program, pairwise_program
 from .._core.scores import (
+    agreements,
+    bootstrap_draws,
     calinski_harabasz_core,
     davies_bouldin_core,
     silhouette_core,
@@ -34,6 +36,8 @@ SCORES = {
     "davies_bouldin_score": Program(davies_bouldin_core, _SCORE_STATIC),
 }
 _SILHOUETTES = Program(silhouettes, _SCORE_STATIC)
+_AGREEMENTS = Program(agreements, _SCORE_STATIC)
+_DRAWS = Program(bootstrap_draws, ("n", "n_boot", "tuning"))
 
 
 def _traced(program, *args, **static):
@@ -151,3 +155,23 @@ def silhouette_per_k(X, labels, n_clusters: int, *, traced: bool) -> jax.Array:
     # compiled with the fast-compiling options, XLA's older emitters, it ran 3x slower.
     work = rows * rows * (d + len(labels) * k)
     return _call(_SILHOUETTES, args, device_of(X), work=work, k=k, n_clusters=k)
+
+
+def adjusted_rand_indices(a, b, n_clusters: int) -> np.ndarray:
+    """``[m]`` adjusted Rand indices (float64, on the host) of the rows of the label arrays
+    ``a`` and ``b`` ``[m, n]`` in ``[0, n_clusters)``: one program, kept like the others."""
+    device = jax.devices()[0]
+    args = (np.asarray(a, np.int32), np.asarray(b, np.int32))
+    work = a.shape[0] * a.shape[1] * n_clusters
+    out = _call(_AGREEMENTS, args, device, work=work, k=n_clusters, n_clusters=n_clusters)
+    return np.asarray(out, np.float64)
+
+
+def bootstrap(key: jax.Array, n: int, n_boot: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~jaxmeans._core.scores.bootstrap_draws` of ``key`` as NumPy arrays: one
+    program, kept like the others (drawn eagerly, JAX would compile its random operations
+    anew in every process)."""
+    device = jax.devices()[0]
+    tuning = tuning_for(device.platform)
+    out = _DRAWS(key, n=n, n_boot=n_boot, tuning=tuning, options=None, device=device)
+    return jax.device_get(out)
