@@ -244,6 +244,7 @@ def test_console_script_entry_point_is_declared():
         ),
         ("iris.py", ["confusion.png", "iris_3d.png"]),
         ("quickstart.py", []),
+        ("choosing_k.py", ["choose_k_blobs.png", "choose_k_iris.png"]),
     ],
 )
 def test_examples_run(tmp_path, script, files):
@@ -260,6 +261,9 @@ def test_examples_run(tmp_path, script, files):
         assert (tmp_path / "out" / name).stat().st_size > 1000
     if script == "iris.py":
         assert "134 of 150 flowers" in run.stdout
+    if script == "choosing_k.py":
+        assert "All 6 criteria choose k = 3" in run.stdout  # the blobs
+        assert "The criteria disagree" in run.stdout  # iris
 
 
 def test_a_bad_argument_writes_nothing_and_keeps_existing_files(tmp_path):

@@ -96,7 +96,7 @@ def python_blocks(page: pathlib.Path) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", ["getting-started.md", "tutorial.md"])
+@pytest.mark.parametrize("page", ["getting-started.md", "tutorial.md", "choosing-k.md"])
 def test_page_code_runs(page, tmp_path):
     script = python_blocks(DOCS / page)
     assert script
@@ -132,6 +132,9 @@ def test_docs_build_without_warnings(tmp_path):
     for picture in PICTURES:
         assert f"_images/{picture}" in tutorial, picture
         assert (html / "_images" / picture).is_file(), picture
+    choosing = (html / "choosing-k.html").read_text()
+    for picture in ("choose_k_blobs.png", "choose_k_iris.png"):
+        assert f"_images/{picture}" in choosing, picture
     performance = (html / "performance.html").read_text()
     assert "scikit-learn (lloyd)" in performance
 
