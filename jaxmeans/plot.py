@@ -12,7 +12,7 @@ import numpy as np
 
 from ._runtime import validation as v
 
-__all__ = ["choose_k", "clusters", "clusters_3d", "confusion_matrix", "elbow"]
+__all__ = ["choose_k", "clusters", "clusters_3d", "confusion_matrix", "elbow", "gap"]
 
 # The tutorial's three colours first, then matplotlib's tab10.
 TUTORIAL_COLOURS = ["crimson", "mediumblue", "darkmagenta"]
