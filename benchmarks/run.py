@@ -236,7 +236,9 @@ def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations")
     parser.add_argument("--json", help="write the rows to this file")
-    parser.add_argument("--cases", default="gemm,fit,sparse,cosine,sweep,gap,choose,cold,ttr,small")
+    parser.add_argument(
+        "--cases", default="gemm,fit,sparse,cosine,sweep,gap,choose,seeding,cold,ttr,small"
+    )
     parser.add_argument("--ttr-repeats", type=int, default=3, help="fresh processes per tool")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply every n by this (to test the script)"
@@ -282,6 +284,12 @@ def main(argv=None) -> list[dict]:
 
         n_choose = max(int(10_000 * args.scale), 500)
         rows.append(choose.choose_row(n_choose, 3, with_r=have_r()))
+        print(json.dumps(rows[-1]), flush=True)
+    if "seeding" in cases:
+        import seeding
+
+        n_seed, k_seed = max(int(200_000 * args.scale), 400), max(int(4096 * args.scale), 8)
+        rows.append(seeding.seeding_row(n_seed, k_seed))
         print(json.dumps(rows[-1]), flush=True)
     if "cold" in cases:
         rows.append(cold_row(repeats))

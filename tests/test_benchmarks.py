@@ -40,7 +40,7 @@ def test_run_writes_every_documented_row(run_rows):
     kinds = [row["kind"] for row in run_rows]
     assert kinds == [
         "gemm", "fit", "fit", "fit", "fit", "sparse", "cosine", "sweep", "gap", "choose",
-        "cold", "ttr", "ttr", "ttr", "small",
+        "seeding", "cold", "ttr", "ttr", "ttr", "small",
     ]  # fmt: skip
     for row in run_rows:
         assert row["machine"]
@@ -68,6 +68,14 @@ def test_run_writes_every_documented_row(run_rows):
                 assert row["ratio_gap_vs_r"] == pytest.approx(
                     row["r_gap_s"] / row["gap_s"], rel=0.01
                 )
+        if row["kind"] == "seeding":
+            # Both seedings timed and fitted from (k = 8 on 400 rows of 50 blobs: local
+            # optima apart by a few percent; the README's row holds them to 1%).
+            assert row["k"] == 8 and row["kmeans_parallel_s"] > 0 and row["kmeans_plusplus_s"] > 0
+            assert row["ratio"] == pytest.approx(
+                row["kmeans_plusplus_s"] / row["kmeans_parallel_s"], rel=0.02
+            )
+            assert abs(row["inertia_rel"]) < 0.1 and row["sklearn_kmeans_plusplus_s"] > 0
         if row["kind"] == "sparse":
             assert 0.004 < row["nnz"] / (row["n"] * row["d"]) < 0.006
         if row["kind"] == "ttr":
@@ -109,6 +117,7 @@ def test_table_quotes_the_json_in_the_readme(run_rows, tmp_path):
         and "elbow sweep" in text
         and "cold start" in text
         and "| choose_k 500 x 8, ks 1..10" in text
+        and "| seeding k = 8 on (400, 32)" in text
     )
     assert "GridSearchCV" in text and "20 data sets" in text and "cache filled" in text
     assert "iris (150 x 4): elbow, ks 1..10" in text and "first gap call on iris" in text
@@ -144,6 +153,17 @@ def test_choose_row_shows_its_target_and_r_only_when_measured():
     assert "clusGap" not in text
     text = table.render([dict(row, r_gap_s=90.0, r_gap_k_best=4, ratio_gap_vs_r=75.0)])
     assert "| 1.20 s | 90.00 s | **75x** | >= 5x (met) |" in text and "k = 4 / 4" in text
+
+
+def test_seeding_row_needs_both_the_speed_and_the_fit():
+    row = {"kind": "seeding", "n": 200_000, "d": 32, "k": 4096, "kmeans_parallel_s": 4.0,
+           "kmeans_plusplus_s": 22.0, "ratio": 5.5, "inertia_rel": -0.0002,
+           "kmeans_parallel_n_iter": 38, "kmeans_plusplus_n_iter": 53}  # fmt: skip
+    text = table.render([row])
+    assert "| 4.00 s | 22.00 s | **5.5x** | >= 5x, within 1% (met) |" in text
+    assert "-0.02% in inertia, 38 and 53 iterations" in text
+    assert "within 1% (not met)" in table.render([dict(row, inertia_rel=0.02)])
+    assert "within 1% (not met)" in table.render([dict(row, ratio=4.0)])
 
 
 def test_small_table_marks_targets_and_leaves_r_out_when_absent():

@@ -15,7 +15,12 @@ from jax import lax
 from .hamerly import lloyd_bounded
 from .lloyd import lloyd
 from .rows import prepare
-from .seeding import default_n_local_trials, kmeans_plusplus_core, random_rows_core
+from .seeding import (
+    default_n_local_trials,
+    kmeans_parallel_core,
+    kmeans_plusplus_core,
+    random_rows_core,
+)
 from .tuning import Tuning, dot_precision
 from .types import KMeansResult, Plan, Problem
 
@@ -26,7 +31,7 @@ def trials_for(k: jax.Array, k_max: int) -> jax.Array:
     return table[k]
 
 
-def initial_centroids(key, data, init, k, plan: Plan, axis=None):
+def initial_centroids(key, data, init, k, plan: Plan, tuning: Tuning, axis=None):
     """Centred starting centroids ``[plan.k, d]`` for one restart of a fit with ``k``
     clusters (None: ``plan.k``; traced: rows past ``k`` are padding, ignored by the loop)."""
     if plan.init_mode == "array":
@@ -36,6 +41,8 @@ def initial_centroids(key, data, init, k, plan: Plan, axis=None):
     # With fewer clusters than rows of centroids, the first k centres and the first
     # 2 + int(ln k) trials of a longer seeding are exactly the seeding of k (prefix-stable).
     some = {} if k is None else dict(n_trials_used=trials_for(k, plan.k), n_centres=k)
+    if plan.init_mode == "k-means||":
+        return kmeans_parallel_core(key, data, plan.k, tuning=tuning, axis=axis, **some)[0]
     trials = default_n_local_trials(plan.k)
     return kmeans_plusplus_core(key, data, plan.k, trials, axis=axis, **some)[0]
 
@@ -76,7 +83,7 @@ def restarts(
     )
 
     def one(key):
-        start = initial_centroids(key, data, problem.init, problem.k, plan, axis)
+        start = initial_centroids(key, data, problem.init, problem.k, plan, tuning, axis)
         if verbose:
             jax.debug.print("Initialization complete")
         if plan.bounded:

@@ -1,10 +1,10 @@
-"""Initial centroids: greedy k-means++ and weighted random rows.
+"""Initial centroids: greedy k-means++, k-means|| and weighted random rows.
 
-Both are prefix-stable: for one key (and, for k-means++, one ``n_local_trials``), the first
-``k`` centroids chosen for ``k_max > k`` are exactly the ``k`` chosen for ``k``. Candidate
-draws are prefix-stable in the number of trials too, so a sweep over k can draw the most
-trials any k needs and mask the extra ones.
-"""
+k-means++ and random rows are prefix-stable: for one key (and, for k-means++, one
+``n_local_trials``), the first ``k`` centroids chosen for ``k_max > k`` are exactly the
+``k`` chosen for ``k``. Candidate draws are prefix-stable in the number of trials too, so a
+sweep over k can draw the most trials any k needs and mask the extra ones. k-means|| is
+not (its rounds draw in proportion to k): it seeds one k at a time."""
 
 from __future__ import annotations
 
@@ -183,6 +183,127 @@ def kmeans_plusplus_core(
     return centres, indices
 
 
+# k-means|| (Bahmani et al. 2012) as Spark runs it: two rounds, each drawing twice as many
+# candidates as clusters (benchmarks/NOTES.md, "Large k": the rounds and the factor).
+PARALLEL_ROUNDS = 2
+PARALLEL_OVERSAMPLING = 2
+
+
+# Candidates per pass of k-means||: the search for the nearest of them compiles in time
+# that grows with their number (2 s for 1,024, 7.6 s for 4,096, its chunks unrolled);
+# passes of 4,096 ran 10-15% faster than of 1,024 (benchmarks/NOTES.md, "Large k").
+_MAX_GROUP = 4096
+
+
+def _group_size(k: int) -> int:
+    """Candidates per pass: ``k`` halved while above :data:`_MAX_GROUP` (and even)."""
+    size = k
+    while size > _MAX_GROUP and size % 2 == 0:
+        size //= 2
+    return size
+
+
+def kmeans_parallel_core(
+    key: jax.Array,
+    data,
+    k: int,
+    *,
+    tuning: Tuning,
+    n_centres: jax.Array | None = None,
+    n_trials_used: jax.Array | None = None,
+    rounds: int = PARALLEL_ROUNDS,
+    oversampling: int = PARALLEL_OVERSAMPLING,
+    axis=None,
+) -> tuple[jax.Array, jax.Array]:
+    """k-means|| (scalable k-means++, Bahmani, Moseley, Vattani, Kumar & Vassilvitskii,
+    2012): a few rounds of many candidates, then greedy k-means++ on the candidates.
+
+    The first candidate is a row drawn by weight. Each of ``rounds`` rounds draws
+    ``oversampling * k`` rows with replacement, with probability proportional to
+    ``w * D(x)^2`` (the squared distance to the nearest candidate so far): a fixed number
+    per round, so that the shapes are static, where the paper samples each row
+    independently with ``oversampling * k`` rows expected. A pass over the rows per group
+    of new candidates (``k``, halved down to at most 4,096) updates each row's nearest
+    candidate (the pass of a Lloyd step, compiled once: a scan over the rounds and
+    groups); each candidate
+    is then weighted by the rows (their weights) nearest to it, and greedy k-means++
+    (:func:`kmeans_plusplus_core`) picks the ``k`` centres among the weighted candidates.
+    The passes do the work of ``rounds * oversampling`` Lloyd steps, where greedy
+    k-means++ makes ``k`` passes one after another.
+
+    Args:
+      key: PRNG key.
+      data: dense or sparse rows (:func:`jaxmeans._core.rows.prepare`).
+      k: static number of centres.
+      tuning: the platform's tuning (the passes' row blocks).
+      n_centres, n_trials_used: optional traced count ``<= k`` of centres to pick (the
+        rest of the ``k`` rows are zeros) and the k-means++ candidates per step for it, as
+        for :func:`kmeans_plusplus_core`; the rounds draw for ``k``.
+      rounds, oversampling: static ints; see above.
+      axis: inside ``shard_map``, the mesh axis the rows are split over: each draw picks a
+        device by the devices' total masses, then a row in it; the candidates are
+        broadcast, their weights summed over devices, and every device picks the same
+        centres.
+
+    Returns:
+      ``(centroids [k, d], indices [k] int32)``: the indices are the chosen rows of
+      ``data`` (with ``axis``, of the device that drew them; -1 where another did).
+    """
+    n, w = data.n_pad, data.w
+    block = draw_block(n)
+    per_round = oversampling * k
+    group_size = _group_size(k)
+    groups = per_round // group_size
+    total = (lambda v: v) if axis is None else (lambda v: lax.psum(v, axis))
+    draw_key, pick_key = jax.random.split(key)
+
+    def draw(i, mass, m):  # ([m, d] rows, [m] their indices, -1 where another device drew)
+        # Uniforms in float32 whatever the data's dtype, as k-means++ draws them.
+        u = jax.random.uniform(jax.random.fold_in(draw_key, i), (m,), jnp.float32)
+        u = u.astype(data.dtype)
+        if axis is None:
+            idx = _draw_proportional(u, mass, block)
+            return data.rows_at(idx), idx
+        mine, local_u = _pick_shard(u, mass, axis)
+        idx = _draw_proportional(local_u, mass, block)
+        rows = lax.psum(jnp.where(mine[:, None], data.rows_at(idx), 0.0), axis)
+        return rows, jnp.where(mine, idx, -1)
+
+    first_row, first = draw(0, w, 1)
+    closest = data.dists_to(first_row)[0]  # [n] squared distance to the nearest candidate
+    owner = jnp.zeros(n, jnp.int32)  # and which candidate that is
+    active = jnp.ones(group_size, bool)
+
+    def group(carry, args):  # a group of new candidates against every row
+        closest, owner = carry
+        C, offset = args
+        labels, partial = data.nearest(C, active, tuning)
+        dist = jnp.maximum(partial + data.x_sq, 0.0)
+        nearer = dist < closest
+        return (jnp.where(nearer, dist, closest), jnp.where(nearer, offset + labels, owner)), None
+
+    def one_round(carry, r):
+        closest, owner = carry
+        mass = w * closest
+        mass = jnp.where(total(jnp.sum(mass)) > 0, mass, w)  # every row a candidate already
+        C, idx = draw(r + 1, mass, per_round)
+        offsets = 1 + r * per_round + group_size * jnp.arange(groups)
+        carry, _ = lax.scan(group, (closest, owner), (C.reshape(groups, group_size, -1), offsets))
+        return carry, (C, idx)
+
+    (_, owner), (drawn, drawn_idx) = lax.scan(one_round, (closest, owner), jnp.arange(rounds))
+    candidates = jnp.concatenate([first_row, drawn.reshape(rounds * per_round, -1)])
+    indices = jnp.concatenate([first, drawn_idx.reshape(-1)])
+    size = 1 + rounds * per_round
+    weights = total(jax.ops.segment_sum(w, owner, num_segments=size))
+    # The candidates are dense rows, whatever the data's kind.
+    picked = prepare(candidates, weights, k=k, tuning=tuning, metric=data.metric)
+    trials = default_n_local_trials(k)
+    some = dict(n_centres=n_centres, n_trials_used=n_trials_used)
+    _, chosen = kmeans_plusplus_core(pick_key, picked, k, trials, **some)
+    return candidates[chosen], indices[chosen]
+
+
 def random_rows_core(key: jax.Array, data, k: int, *, axis=None):
     """``k`` distinct rows of ``data`` (dense or sparse) drawn without replacement with
     probability proportional to their weights.
@@ -223,3 +344,14 @@ def kmeans_plusplus_program(key, X, w, n, *, k: int, n_local_trials: int, tuning
 
 
 SEEDING_STATIC = ("k", "n_local_trials", "tuning")
+
+
+def kmeans_parallel_program(key, X, w, n, *, k: int, tuning: Tuning):
+    """:func:`kmeans_parallel_core` on the rows of a program, as
+    :func:`kmeans_plusplus_program` runs k-means++: ``[k] int32`` indices of the chosen
+    rows. ``k`` and ``tuning`` are static."""
+    data = prepare(X, w, k=k, tuning=tuning, n=n)
+    return kmeans_parallel_core(key, data, k, tuning=tuning)[1]
+
+
+PARALLEL_SEEDING_STATIC = ("k", "tuning")

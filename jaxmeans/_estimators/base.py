@@ -191,9 +191,9 @@ class KMeansBase:
         if init_size is not None and init_size < len(X):
             pick = random_state.randint(0, len(X), init_size)
             X, w = X[pick], w[pick]
-        if isinstance(init, str) and init == "k-means++":
+        if isinstance(init, str) and init in ("k-means++", "k-means||"):
             seed = int(random_state.randint(0, 2**31 - 1))
-            return np.asarray(run.seeds(v.check_key(seed), X, w, k)[0], X.dtype)
+            return np.asarray(run.seeds(v.check_key(seed), X, w, k, init=init)[0], X.dtype)
         if isinstance(init, str) and init == "random":
             return X[random_state.choice(len(X), k, replace=False, p=w / w.sum())]
         if callable(init):

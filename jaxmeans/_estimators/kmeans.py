@@ -32,7 +32,9 @@ class KMeans(KMeansBase):
 
     Args:
       n_clusters: number of clusters.
-      init: ``"k-means++"``, ``"random"``, an ``[n_clusters, n_features]`` array, or a
+      init: ``"k-means++"``, ``"k-means||"`` (scalable k-means++, for large
+        ``n_clusters``; see :func:`jaxmeans.kmeans`), ``"random"``, an
+        ``[n_clusters, n_features]`` array, or a
         callable ``init(X, n_clusters, random_state) -> [n_clusters, n_features]`` called
         once per restart with a NumPy ``RandomState`` (as in scikit-learn).
       n_init: restarts, or ``"auto"``: 10 for ``"random"`` and callables and 1 for arrays

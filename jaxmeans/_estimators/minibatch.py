@@ -43,7 +43,8 @@ class MiniBatchKMeans(KMeansBase):
     Args:
       n_clusters: number of clusters.
       batch_size: rows per step.
-      init: ``"k-means++"``, ``"random"`` or an ``[n_clusters, n_features]`` array; the
+      init: ``"k-means++"``, ``"k-means||"``, ``"random"`` or an
+        ``[n_clusters, n_features]`` array; the
         seeding runs on ``init_size`` random rows (default ``3 * batch_size``).
       max_iter: passes over the data (in batches) before stopping.
       tol: relative tolerance on the centre moves; 0 disables it.
@@ -230,7 +231,7 @@ class MiniBatchKMeans(KMeansBase):
         if mode == "random":
             return rows[rng.choice(len(rows), k, replace=False, p=w / w.sum())]
         seed = int(rng.randint(0, 2**31 - 1))
-        centres, _ = run.seeds(v.check_key(seed), rows, w, k)
+        centres, _ = run.seeds(v.check_key(seed), rows, w, k, init=mode)
         return np.asarray(centres)
 
     def _best_seed(self, X, n, settings, init_size, rng, weights) -> np.ndarray:

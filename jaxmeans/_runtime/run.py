@@ -19,7 +19,13 @@ from .._core.fit import FIT_STATIC, fit_program
 from .._core.gap import box_of, draw, set_program, summarise
 from .._core.geometry import EUCLIDEAN
 from .._core.minibatch import MINIBATCH_STATIC, minibatch_program
-from .._core.seeding import SEEDING_STATIC, default_n_local_trials, kmeans_plusplus_program
+from .._core.seeding import (
+    PARALLEL_SEEDING_STATIC,
+    SEEDING_STATIC,
+    default_n_local_trials,
+    kmeans_parallel_program,
+    kmeans_plusplus_program,
+)
 from .._core.sharded import SHARDED_STATIC, fit_sharded_program, sweep_sharded_program
 from .._core.sweep import SWEEP_STATIC, knee_index, sweep_program
 from .._core.tuning import tuning_for
@@ -48,6 +54,7 @@ FIT = Program(fit_program, FIT_STATIC, callbacks=("verbose",))
 SWEEP = Program(sweep_program, SWEEP_STATIC, callbacks=("progress",))
 SET = Program(set_program, ("ks", "plan", "tuning", "slots"))
 SEEDS = Program(kmeans_plusplus_program, SEEDING_STATIC)
+PARALLEL_SEEDS = Program(kmeans_parallel_program, PARALLEL_SEEDING_STATIC)
 MINIBATCH = Program(minibatch_program, MINIBATCH_STATIC)
 FIT_SHARDED = Program(fit_sharded_program, SHARDED_STATIC)
 SWEEP_SHARDED = Program(sweep_sharded_program, SHARDED_STATIC)
@@ -263,15 +270,19 @@ def _gap_box(X, n: int, reference: str):
     return tuple(None if a is None else a.astype(X.dtype) for a in box)
 
 
-def seeds(key, X, w, k: int, n_local_trials: int | None = None):
-    """Greedy k-means++ seeding of checked ``X`` ``[n, d]`` with weights ``w``:
-    ``(centroids [k, d], indices [k] int32)``, the centroids the chosen rows of ``X``
-    exactly (``n_local_trials`` default ``2 + int(ln k)``). One program, framed and
-    bucketed as a fit's (its indices are cut back to ``X``'s rows)."""
-    trials = default_n_local_trials(k) if n_local_trials is None else n_local_trials
-    static = dict(k=k, n_local_trials=trials)
+def seeds(key, X, w, k: int, n_local_trials: int | None = None, *, init: str = "k-means++"):
+    """Greedy k-means++ seeding (``init="k-means||"``: k-means||) of checked ``X``
+    ``[n, d]`` with weights ``w``: ``(centroids [k, d], indices [k] int32)``, the centroids
+    the chosen rows of ``X`` exactly (``n_local_trials`` default ``2 + int(ln k)``). One
+    program, framed and bucketed as a fit's (its indices are cut back to ``X``'s rows)."""
+    if init == "k-means||":
+        program, static = PARALLEL_SEEDS, dict(k=k)
+    else:
+        trials = default_n_local_trials(k) if n_local_trials is None else n_local_trials
+        program, static = SEEDS, dict(k=k, n_local_trials=trials)
     if v.any_traced(key, X, w):
-        index = SEEDS(key, X, w, None, tuning=tuning_of(X), options=None, device=None, **static)
+        tuning = tuning_of(X)
+        index = program(key, X, w, None, tuning=tuning, options=None, device=None, **static)
         return X[index], index
     X = on_one_device(X)
     (n, d), dtype = X.shape, v.float_dtype(X.dtype)
@@ -281,7 +292,7 @@ def seeds(key, X, w, k: int, n_local_trials: int | None = None):
     tuning = tuning_for(device.platform)
     args = place((key, Xp, wp, np.int32(n)), device)
     options = options_for(tuning, rows * d * k, k)
-    index = np.asarray(SEEDS(*args, tuning=tuning, options=options, device=device, **static))
+    index = np.asarray(program(*args, tuning=tuning, options=options, device=device, **static))
     centres = X[index].toarray() if is_sparse(X) else X[index]
     return jax.device_put((centres, index), device)
 

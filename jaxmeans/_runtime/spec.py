@@ -144,6 +144,11 @@ def check_settings(
     else:
         k = v.check_k(k, n, k_name)
     init_mode, init_array = v.check_init(init, k, d, dtype, allow_callable)
+    if init_mode == "k-means||" and ks is not None:
+        raise ValueError(
+            f"init='k-means||' seeds one k at a time; {caller} seeds every k of its sweep "
+            "from one seeding: use init='k-means++', 'random' or an array"
+        )
     n_init = v.check_int(n_init, "n_init")
     if init_mode == "array":
         if n_init != 1:

@@ -28,7 +28,7 @@ try:  # the public home of Tracer has moved between JAX releases
 except ImportError:  # pragma: no cover
     from jax._src.core import Tracer
 
-INIT_MODES = ("k-means++", "random")
+INIT_MODES = ("k-means++", "k-means||", "random")
 
 
 def warn_convergence(message: str, stacklevel: int) -> None:
@@ -306,8 +306,8 @@ def check_init(init, k: int, n_features: int, dtype, allow_callable: bool = Fals
         return "callable", None
     if callable(init):
         raise TypeError(
-            "init must be 'k-means++', 'random' or an array here; a callable init(X, k, "
-            "random_state) is taken by the estimators KMeans and MiniBatchKMeans"
+            "init must be 'k-means++', 'k-means||', 'random' or an array here; a callable "
+            "init(X, k, random_state) is taken by the estimators KMeans and MiniBatchKMeans"
         )
     if init is None:
         raise TypeError(

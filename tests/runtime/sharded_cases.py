@@ -61,7 +61,7 @@ def test_sharded_fit_with_weights_and_relocation_equals_the_single_device_fit(da
     assert int(many.n_iter) == int(one.n_iter)
 
 
-@pytest.mark.parametrize("init", ["k-means++", "random"])
+@pytest.mark.parametrize("init", ["k-means++", "k-means||", "random"])
 def test_sharded_seeding_reaches_the_same_optimum(data, mesh, init):
     # Another partition of the same draws: not the same rows, the same quality.
     one = jaxmeans.kmeans(data, 6, key=1, init=init, n_init=10)

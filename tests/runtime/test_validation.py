@@ -51,7 +51,7 @@ def _with(values, row=3, col=1):
         (
             {"init": "kmeans++"},
             ValueError,
-            r"init must be one of 'k-means\+\+', 'random' .* got 'kmeans\+\+'",
+            r"init must be one of 'k-means\+\+', 'k-means\|\|', 'random' .* got 'kmeans\+\+'",
         ),
         (
             {"init": np.zeros((2, 2))},
