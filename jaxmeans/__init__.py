@@ -27,28 +27,51 @@ Public API (everything else is private):
   processes (``JAXMEANS_CACHE_DIR``), or turn that off.
 """
 
-from . import datasets as datasets
-from . import exceptions as exceptions
-from . import metrics as metrics
-from . import plot as plot
-from ._api.choose import choose_k as choose_k
-from ._api.choose import choose_k_verdict as choose_k_verdict
-from ._api.functions import assign as assign
-from ._api.functions import elbow as elbow
-from ._api.functions import find_knee as find_knee
-from ._api.functions import kmeans as kmeans
-from ._api.functions import kmeans_plusplus as kmeans_plusplus
-from ._api.functions import pairwise_sq_dists as pairwise_sq_dists
-from ._api.gap import gap_k_best as gap_k_best
-from ._api.gap import gap_statistic as gap_statistic
-from ._core.types import ChooseKResult as ChooseKResult
-from ._core.types import ElbowResult as ElbowResult
-from ._core.types import GapResult as GapResult
-from ._core.types import KMeansResult as KMeansResult
-from ._estimators.kmeans import KMeans as KMeans
-from ._estimators.minibatch import MiniBatchKMeans as MiniBatchKMeans
-from ._runtime.cache import cache_dir as cache_dir
-from ._runtime.cache import set_cache_dir as set_cache_dir
+import importlib
+
+# Each public name and the module that defines it. They are imported on first use
+# (PEP 562), so that ``import jaxmeans`` and the command line's ``--help`` do not start JAX.
+_WHERE = {
+    "datasets": None,
+    "exceptions": None,
+    "metrics": None,
+    "plot": None,
+    "choose_k": "._api.choose",
+    "choose_k_verdict": "._api.choose",
+    "assign": "._api.functions",
+    "elbow": "._api.functions",
+    "find_knee": "._api.functions",
+    "kmeans": "._api.functions",
+    "kmeans_plusplus": "._api.functions",
+    "pairwise_sq_dists": "._api.functions",
+    "gap_k_best": "._api.gap",
+    "gap_statistic": "._api.gap",
+    "ChooseKResult": "._core.types",
+    "ElbowResult": "._core.types",
+    "GapResult": "._core.types",
+    "KMeansResult": "._core.types",
+    "KMeans": "._estimators.kmeans",
+    "MiniBatchKMeans": "._estimators.minibatch",
+    "cache_dir": "._runtime.cache",
+    "set_cache_dir": "._runtime.cache",
+}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'jaxmeans' has no attribute {name!r}")
+    where = _WHERE[name]
+    if where is None:  # a public module
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        value = getattr(importlib.import_module(where, __name__), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_WHERE})
+
 
 __version__ = "0.1.0"
 

@@ -20,11 +20,48 @@ from collections.abc import Callable
 import numpy as np
 
 from ._io.files import Outputs, figure_format, write_figure
-from .plot import _plane
 
 
 class UsageError(Exception):
     """A problem with the command line or its input: reported in one line, exit status 2."""
+
+
+class _QuietOnClosedPipe:
+    """Standard output that a reader may close early (``jaxmeans elbow ... | head -1``):
+    once a write finds the pipe closed, the rest of the output is dropped and the command
+    goes on (its files are still written) and exits as usual, with nothing on stderr, as
+    Unix tools do. The stream's descriptor then points at ``/dev/null``, so that the
+    interpreter's last flush finds nothing to complain about."""
+
+    def __init__(self, stream):
+        self.stream, self.closed = stream, False
+
+    def _close(self) -> None:
+        self.closed = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # no descriptor (a test's captured stream)
+            pass
+
+    def write(self, text: str) -> int:
+        if not self.closed:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self._close()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._close()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -194,6 +231,7 @@ def _fit(args) -> int:
         if args.plot:
             _use_agg()
             from . import plot
+            from .plot import _plane
 
             points, centres, names, how = _plane(X, C, columns, shown)
             ax = plot.clusters(
@@ -588,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
     import threading
 
     parser = build_parser()
+    stdout = sys.stdout
+    sys.stdout = _QuietOnClosedPipe(stdout)
     own_handler = threading.current_thread() is threading.main_thread()
     if own_handler:
         _CtrlC.seen = False
@@ -621,6 +661,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"jaxmeans: error: {message}", file=sys.stderr)
         return 2
     finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
         if own_handler:
             signal.signal(signal.SIGINT, previous)
             sys.unraisablehook = handler.hook

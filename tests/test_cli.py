@@ -57,6 +57,38 @@ def test_fit_writes_labels_centroids_and_plot(tmp_path):
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".jaxmeans-")]
 
 
+def test_help_and_import_leave_jax_unloaded():
+    # `jaxmeans --help` and `import jaxmeans` do not start JAX (a second or more): the
+    # public names are imported on first use.
+    code = (
+        "import sys, jaxmeans, jaxmeans.cli as cli\n"
+        "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'jax' not in sys.modules, 'jax imported'\n"
+        "assert jaxmeans.KMeans.__name__ == 'KMeans' and 'jax' in sys.modules\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "usage: jaxmeans" in run.stdout
+
+
+def test_a_reader_that_closes_the_pipe_early_is_not_an_error(tmp_path):
+    # `jaxmeans elbow ... | head -1`: unbuffered, every later line meets a closed pipe.
+    # The command still writes its files and exits 0, nothing on stderr.
+    js = tmp_path / "e.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jaxmeans", "elbow", BLOBS, "--columns", "x,y", "--k-max", "5",
+         "--json", str(js)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=600) == 0, err
+    assert first.split() == [b"k", b"inertia", b"silhouette"] and err == b""
+    assert json.loads(js.read_text())["knee"] == 3
+
+
 def test_fit_verbose_prints_iterations():
     run = jaxmeans_cli("fit", BLOBS, "-k", 3, "--columns", "x,y", "--n-init", 1, "--verbose")
     assert run.returncode == 0, run.stderr
@@ -154,7 +186,7 @@ def test_fit_plots_principal_components_or_named_columns(tmp_path):
 
 
 def test_pca_plane_names_its_axes():
-    from jaxmeans.cli import _plane
+    from jaxmeans.plot import _plane
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 4)) * [5.0, 1.0, 0.1, 0.1]

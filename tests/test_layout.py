@@ -111,6 +111,9 @@ def _bound_names(path: pathlib.Path) -> set[str]:
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(t.id for t in targets if isinstance(t, ast.Name))
+            if any(isinstance(t, ast.Name) and t.id == "_WHERE" for t in targets):
+                # The package's public names, imported on first use (PEP 562).
+                names.update(key.value for key in node.value.keys)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names.update((a.asname or a.name).split(".")[0] for a in node.names)
     return names
