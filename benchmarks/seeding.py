@@ -84,9 +84,10 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--k", type=int, default=4096)
+    parser.add_argument("--no-sklearn", action="store_true", help="leave scikit-learn out")
     parser.add_argument("--json", help="also write the row here")
     args = parser.parse_args(argv)
-    row = seeding_row(args.n, args.k)
+    row = seeding_row(args.n, args.k, with_sklearn=not args.no_sklearn)
     print(json.dumps(row))
     if args.json:
         with open(args.json, "w") as fh:

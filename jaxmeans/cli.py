@@ -16,6 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -73,7 +74,7 @@ def _outputs(args, **options) -> Outputs:
     """Check every output before anything is read, computed or written: not the input,
     folders that exist and are writable, no path given twice, picture formats known.
     ``options``: option name -> attribute of ``args``."""
-    outputs = Outputs(inputs=(args.file,))
+    outputs = Outputs(inputs=() if args.file == "-" else (args.file,))
     for flag, attr in options.items():
         path = getattr(args, attr)
         if path:
@@ -99,16 +100,121 @@ def _write_csv(outputs: Outputs, option: str, header: list[str], rows) -> None:
         out.writerows(rows)
 
 
-def _read(path: str, columns: str | None, encoding: str):
-    from .datasets import _NotText, load_csv
+# Column names that usually hold identifiers or labels, not measurements (lower case);
+# names ending in "_id" too. Clustered by default, they get a warning.
+# ("y" is not among them: it is as often a coordinate, as in the tutorial's blobs.)
+_NOT_MEASUREMENTS = {
+    "id", "index", "idx", "key", "name", "label", "labels", "cluster", "clusters", "class",
+    "target", "species",
+}  # fmt: skip
 
-    if not os.path.exists(path):
-        raise UsageError(f"{path}: no such file")
+
+class _Read(NamedTuple):
+    """The data of the command's CSV input: ``X [n, c]``, the clustered column names, the
+    identifier column's name and values (None: the rows are numbered), and the notes on
+    the columns chosen, to print once the command's checks have passed (a bad option
+    gets one line on stderr, nothing else)."""
+
+    X: np.ndarray
+    columns: list[str]
+    id_name: str | None
+    ids: list[str] | None
+    notes: list[str]
+
+    def say_notes(self) -> None:
+        for note in self.notes:
+            print(note, file=sys.stderr)
+
+
+def _read(args, *, ids: bool = False) -> _Read:
+    """The input named by ``args.file`` (``-``: standard input): the columns of
+    ``--columns``, or every named column but the identifier column (``--id-column``, or by
+    default one named ``id`` in any case, or an unnamed first column as pandas writes its
+    index), with a warning for clustered columns named like labels; with ``ids`` the
+    identifier column's values as text."""
+    import tempfile
+
+    from .datasets import _NotText, _read_rows, load_csv
+
+    with tempfile.TemporaryDirectory(prefix="jaxmeans-stdin-") as folder:
+        path = args.file
+        if path == "-":  # read once, into a file that can be read twice
+            path = os.path.join(folder, "stdin.csv")
+            with open(path, "wb") as fh:
+                fh.write(sys.stdin.buffer.read())
+        elif not os.path.exists(path):
+            raise UsageError(f"{path}: no such file")
+        header = _header(path, args.encoding)
+        id_name = _id_column(args, header)
+        columns, notes = _columns(args, header, id_name)
+        try:
+            table = load_csv(path, columns, encoding=args.encoding)
+            rows = _read_rows(path, args.encoding) if ids and id_name is not None else None
+        except _NotText as err:
+            raise UsageError(err.message(lambda name: f"--encoding {name}")) from None
+    values = None
+    if rows is not None:
+        where = [name.strip().lstrip("\ufeff") for name in rows[0][1]].index(id_name)
+        values = [row[where].strip() for _, row in rows[1:]]
+    return _Read(table.data, table.columns, id_name, values, notes)
+
+
+def _header(path: str, encoding: str) -> list[str]:
+    """The names of the file's first line (empty when it cannot be read as text: the
+    reader then says why)."""
+    import csv
+
     try:
-        table = load_csv(path, columns, encoding=encoding)
-    except _NotText as err:
-        raise UsageError(err.message(lambda name: f"--encoding {name}")) from None
-    return table.data, table.columns
+        with open(path, newline="", encoding=encoding) as fh:
+            for row in csv.reader(fh):
+                if any(cell.strip() for cell in row):
+                    names = [cell.strip() for cell in row]
+                    names[0] = names[0].lstrip("\ufeff").strip()
+                    return names
+    except (UnicodeDecodeError, LookupError, csv.Error):
+        pass
+    return []
+
+
+def _id_column(args, header: list[str]) -> str | None:
+    chosen = getattr(args, "id_column", None)
+    if chosen is not None:
+        if header and chosen not in header:
+            raise UsageError(
+                f"--id-column {chosen!r} is not a column of {args.file}; the columns are "
+                f"{', '.join(header)}"
+            )
+        return chosen
+    named = [name for name in header if name.lower() == "id"]
+    if named:
+        return named[0]
+    return "" if header and header[0] == "" else None
+
+
+def _columns(args, header: list[str], id_name: str | None):
+    """``(columns or None: every one, notes)``."""
+    if args.columns:
+        names = [name.strip() for name in args.columns.split(",") if name.strip()]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise UsageError(f"--columns names {twice[0]!r} twice")
+        return names, []
+    if not header:
+        return None, []
+    names = [name for name in header if name and name != id_name]
+    notes = []
+    if id_name:
+        notes.append(
+            f"jaxmeans: not clustering column {id_name!r}: it identifies the rows "
+            "(--columns chooses the columns)"
+        )
+    for name in names:
+        if name.lower() in _NOT_MEASUREMENTS or name.lower().endswith("_id"):
+            notes.append(
+                f"jaxmeans: warning: clustering column {name!r}, which looks like a label or "
+                "an identifier, not a measurement (--columns chooses the columns)"
+            )
+    return names, notes
 
 
 def _check_encoding(name: str) -> None:
@@ -198,7 +304,8 @@ def _fit(args) -> int:
 
     outputs = _outputs(args, **{"--out": "out", "--centroids": "centroids", "--plot": "plot"})
     _check_encoding(args.encoding)
-    X, columns = _in_background(lambda: _read(args.file, args.columns, args.encoding))
+    data = _in_background(lambda: _read(args, ids=bool(args.out)))
+    X, columns = data.X, data.columns
     if args.k < 1:
         raise UsageError(f"-k (={args.k}) must be >= 1")
     if args.k > len(X):
@@ -206,6 +313,7 @@ def _fit(args) -> int:
     if args.plot and X.shape[1] < 2:
         raise UsageError(f"--plot needs at least two columns to draw, got {X.shape[1]}")
     shown = _plot_columns(args.plot_columns, columns) if args.plot_columns else None
+    data.say_notes()
     model = KMeans(
         args.k, n_init=args.n_init, random_state=args.seed, verbose=int(args.verbose),
         metric=args.metric,
@@ -223,7 +331,12 @@ def _fit(args) -> int:
     wrote = []
     with outputs:  # every output whole, or none: existing files stay as they were
         if args.out:
-            _write_csv(outputs, "--out", ["row", "label"], enumerate(model.labels_.tolist()))
+            labels = model.labels_.tolist()
+            if data.ids is None:
+                _write_csv(outputs, "--out", ["row", "label"], enumerate(labels))
+            else:  # the file's own identifiers, to join the labels back on
+                rows = zip(data.ids, labels, strict=True)
+                _write_csv(outputs, "--out", [data.id_name, "label"], rows)
             wrote.append(f"wrote labels to {args.out}")
         if args.centroids:
             _write_csv(outputs, "--centroids", columns, model.cluster_centers_.tolist())
@@ -264,7 +377,8 @@ def _elbow(args) -> int:
 
     outputs = _outputs(args, **{"--json": "json", "--plot": "plot"})
     _check_encoding(args.encoding)
-    X, _ = _in_background(lambda: _read(args.file, args.columns, args.encoding))
+    data = _in_background(lambda: _read(args))
+    X = data.X
     if args.k_min < 1:
         raise UsageError(f"--k-min (={args.k_min}) must be >= 1")
     if args.k_max < args.k_min:
@@ -272,6 +386,7 @@ def _elbow(args) -> int:
     if args.k_max > len(X):
         raise UsageError(f"--k-max (={args.k_max}) must be <= the number of rows (={len(X)})")
     ks = range(args.k_min, args.k_max + 1)
+    data.say_notes()
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     if show:
         print(
@@ -303,7 +418,9 @@ def _elbow(args) -> int:
     print(f"knee: {knee if knee is not None else 'none found'}")
     gap = None
     if args.gap:
-        gap = _in_background(lambda: gap_statistic(X, ks, n_refs=args.n_refs, **how))
+        gap = _in_background(
+            lambda: gap_statistic(X, ks, n_refs=args.n_refs, reference=args.reference, **how)
+        )
         _print_gap(gap, rows)
     wrote = []
     with outputs:  # every output whole, or none: existing files stay as they were
@@ -372,12 +489,8 @@ def _choose_k(args) -> int:
 
     outputs = _outputs(args, **{"--json": "json", "--plot": "plot"})
     _check_encoding(args.encoding)
-    for option, value in (("--n-boot", args.n_boot), ("--n-refs", args.n_refs)):
-        if value < 1:
-            raise UsageError(f"{option} (={value}) must be >= 1")
-    if args.n_init != "auto" and args.n_init < 1:
-        raise UsageError(f"--n-init (={args.n_init}) must be 'auto' or >= 1")
-    X, _ = _in_background(lambda: _read(args.file, args.columns, args.encoding))
+    data = _in_background(lambda: _read(args))
+    X = data.X
     if args.k_min < 1:
         raise UsageError(f"--k-min (={args.k_min}) must be >= 1")
     if args.k_max <= args.k_min:
@@ -388,6 +501,7 @@ def _choose_k(args) -> int:
     if args.k_max > len(X):
         raise UsageError(f"--k-max (={args.k_max}) must be <= the number of rows (={len(X)})")
     ks = range(args.k_min, args.k_max + 1)
+    data.say_notes()
     how = dict(
         key=args.key, n_init=args.n_init, n_refs=args.n_refs, n_boot=args.n_boot,
         reference=args.reference, metric=args.metric,
@@ -461,9 +575,32 @@ def _n_init(text: str):
     if text == "auto":
         return text
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be 'auto' or an int, got {text!r}") from None
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an int >= 1, got {text!r}")
+    return value
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text!r}")
+    return value
+
+
+def _reference_option(command) -> None:
+    command.add_argument(
+        "--reference",
+        choices=("uniform", "pca"),
+        default="uniform",
+        help="the gap's reference sets: uniform in the data's box, or in its principal "
+        "components' box (default: uniform)",
+    )
 
 
 def _encoding_option(command) -> None:
@@ -491,10 +628,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     fit = sub.add_parser("fit", help="cluster the rows of a CSV file")
-    fit.add_argument("file", help="CSV file with a header row")
+    fit.add_argument("file", help="CSV file with a header row; - reads standard input")
     fit.add_argument("-k", type=int, required=True, help="number of clusters (required)")
-    fit.add_argument("--columns", help="comma-separated columns to cluster (default: every column)")
-    fit.add_argument("--out", help="write row,label to this CSV file (default: not written)")
+    fit.add_argument(
+        "--columns",
+        help="comma-separated columns to cluster (default: every named column but the identifiers)",
+    )
+    fit.add_argument(
+        "--out",
+        help="write each row's identifier (--id-column) or number, and its label, to this CSV "
+        "file (default: not written)",
+    )
+    fit.add_argument(
+        "--id-column",
+        help="the column that identifies the rows: written to --out, not clustered (default: "
+        "a column named id in any case, or an unnamed first column, else row numbers)",
+    )
     fit.add_argument(
         "--centroids", help="write the centroids to this CSV file (default: not written)"
     )
@@ -522,14 +671,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(run=_fit)
 
     elbow = sub.add_parser("elbow", help="inertia (and silhouette) for a range of k")
-    elbow.add_argument("file", help="CSV file with a header row")
+    elbow.add_argument("file", help="CSV file with a header row; - reads standard input")
     elbow.add_argument(
-        "--columns", help="comma-separated columns to cluster (default: every column)"
+        "--columns",
+        help="comma-separated columns to cluster (default: every named column but the identifiers)",
     )
     elbow.add_argument("--k-min", type=int, default=1, help="smallest k (default: 1)")
     elbow.add_argument("--k-max", type=int, default=10, help="largest k (default: 10)")
     elbow.add_argument(
-        "--n-init", type=int, default=3, help="k-means++ restarts per k (default: 3)"
+        "--n-init", type=_at_least_one, default=3, help="k-means++ restarts per k (default: 3)"
     )
     elbow.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     elbow.add_argument(
@@ -548,8 +698,12 @@ def build_parser() -> argparse.ArgumentParser:
         "with --plot, drawn beside the elbow (default: off)",
     )
     elbow.add_argument(
-        "--n-refs", type=int, default=10, help="reference sets of the gap statistic (default: 10)"
+        "--n-refs",
+        type=_at_least_one,
+        default=10,
+        help="reference sets of the gap statistic (default: 10)",
     )
+    _reference_option(elbow)
     shown = elbow.add_mutually_exclusive_group()
     shown.add_argument(
         "--progress",
@@ -572,9 +726,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="every criterion for choosing k (knee, silhouette, Calinski-Harabasz, "
         "Davies-Bouldin, gap, stability), their votes and a verdict",
     )
-    choose.add_argument("file", help="CSV file with a header row")
+    choose.add_argument("file", help="CSV file with a header row; - reads standard input")
     choose.add_argument(
-        "--columns", help="comma-separated columns to cluster (default: every column)"
+        "--columns",
+        help="comma-separated columns to cluster (default: every named column but the identifiers)",
     )
     choose.add_argument("--k-min", type=int, default=1, help="smallest k (default: 1)")
     choose.add_argument("--k-max", type=int, default=10, help="largest k (default: 10)")
@@ -585,18 +740,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="k-means++ restarts per fit, or 'auto': 10 on small data, 1 above (default: auto)",
     )
     choose.add_argument(
-        "--n-refs", type=int, default=10, help="reference sets of the gap statistic (default: 10)"
+        "--n-refs",
+        type=_at_least_one,
+        default=10,
+        help="reference sets of the gap statistic (default: 10)",
     )
     choose.add_argument(
-        "--n-boot", type=int, default=20, help="bootstrap resamples for stability (default: 20)"
+        "--n-boot",
+        type=_at_least_one,
+        default=20,
+        help="bootstrap resamples for stability (default: 20)",
     )
-    choose.add_argument(
-        "--reference",
-        choices=("uniform", "pca"),
-        default="uniform",
-        help="the gap's reference sets: uniform in the data's box, or in its principal "
-        "components' box (default: uniform)",
-    )
+    _reference_option(choose)
     choose.add_argument("--key", type=int, default=0, help="random seed (default: 0)")
     choose.add_argument(
         "--plot", help="save a panel per criterion and the votes to this picture "

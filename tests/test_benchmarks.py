@@ -75,7 +75,7 @@ def test_run_writes_every_documented_row(run_rows):
             assert row["ratio"] == pytest.approx(
                 row["kmeans_plusplus_s"] / row["kmeans_parallel_s"], rel=0.02
             )
-            assert abs(row["inertia_rel"]) < 0.1 and row["sklearn_kmeans_plusplus_s"] > 0
+            assert abs(row["inertia_rel"]) < 0.1 and "sklearn_kmeans_plusplus_s" not in row
         if row["kind"] == "sparse":
             assert 0.004 < row["nnz"] / (row["n"] * row["d"]) < 0.006
         if row["kind"] == "ttr":

@@ -46,9 +46,12 @@ def test_fit_writes_labels_centroids_and_plot(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "k=3" in run.stdout and "inertia=" in run.stdout
     rows = list(csv.reader(open(out)))
-    assert rows[0] == ["row", "label"] and len(rows) == 301
+    # The file's ID column, not row numbers: the labels join back on it.
+    assert rows[0] == ["ID", "label"] and len(rows) == 301
+    given = list(csv.reader(open(BLOBS)))[1:]
+    assert [r[0] for r in rows[1:]] == [r[0] for r in given]
     labels = np.array([int(r[1]) for r in rows[1:]])
-    truth = np.array([int(r[3]) for r in list(csv.reader(open(BLOBS)))[1:]])
+    truth = np.array([int(r[3]) for r in given])
     assert len(set(zip(labels.tolist(), truth.tolist(), strict=True))) == 3  # the true blobs
     centres = list(csv.reader(open(cent)))
     assert centres[0] == ["x", "y"] and len(centres) == 4
@@ -325,7 +328,7 @@ def test_read_only_files_and_symlinks_are_respected(tmp_path):
     link = tmp_path / "link.csv"
     link.symlink_to(target)
     assert jaxmeans_cli("fit", BLOBS, "-k", 3, "--out", link).returncode == 0
-    assert link.is_symlink() and target.read_text().startswith("row,label")
+    assert link.is_symlink() and target.read_text().startswith("ID,label")
 
 
 @pytest.mark.parametrize(
@@ -468,8 +471,8 @@ def test_choose_k_prints_the_table_and_verdict_and_writes_json_and_plot(tmp_path
 @pytest.mark.parametrize(
     "options, message",
     [
-        (["--n-boot", 0], r"--n-boot \(=0\) must be >= 1"),
-        (["--n-refs", 0], r"--n-refs \(=0\) must be >= 1"),
+        (["--n-boot", 0], r"argument --n-boot: must be an int >= 1, got .0."),
+        (["--n-refs", 0], r"argument --n-refs: must be an int >= 1, got .0."),
         (["--k-min", 3, "--k-max", 3], r"--k-max \(=3\) must be > --k-min \(=3\)"),
         (["--k-max", 1000], r"--k-max \(=1000\) must be <= the number of rows \(=180\)"),
         (["--n-init", "many"], "--n-init"),
@@ -508,3 +511,66 @@ def test_choose_k_ctrl_c_exits_130_with_one_line_and_no_output(tmp_path):
     assert err.strip() == "jaxmeans: interrupted"
     assert not js.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".jaxmeans-")]
+
+
+def test_out_keeps_the_files_identifiers_and_leaves_them_unclustered(tmp_path):
+    # An "id" column (any case) or pandas' unnamed index column identifies the rows: it is
+    # written to --out and not clustered; --id-column names another; a note says so.
+    data = tmp_path / "d.csv"
+    data.write_text("sample,a,b,label\n" + "".join(
+        f"s{i},{i % 2 * 10 + i * 0.01},{i * 0.02},{i % 2}\n" for i in range(40)
+    ))  # fmt: skip
+    out = tmp_path / "o.csv"
+    run = jaxmeans_cli("fit", data, "-k", 2, "--id-column", "sample", "--out", out)
+    assert run.returncode == 0, run.stderr
+    rows = list(csv.reader(open(out)))
+    assert rows[0] == ["sample", "label"] and [r[0] for r in rows[1:]] == [
+        f"s{i}" for i in range(40)
+    ]
+    assert "not clustering column 'sample'" in run.stderr
+    assert "clustering column 'label', which looks like a label" in run.stderr
+    assert run.stdout.splitlines()[1].split()[2:] == ["a", "b", "label"]  # the clustered
+    unnamed = tmp_path / "u.csv"
+    unnamed.write_text(",x,y\n" + "".join(f"{i},{i % 3},{i}\n" for i in range(30)))
+    run = jaxmeans_cli("fit", unnamed, "-k", 3, "--out", out)
+    assert run.returncode == 0, run.stderr
+    assert next(csv.reader(open(out))) == ["", "label"]
+    chosen = jaxmeans_cli("fit", data, "-k", 2, "--columns", "a,b", "--id-column", "sample")
+    assert chosen.returncode == 0 and chosen.stderr == ""  # chosen columns: no notes
+
+
+def test_standard_input_is_read_with_a_dash(tmp_path):
+    out = tmp_path / "o.csv"
+    run = subprocess.run(
+        [sys.executable, "-m", "jaxmeans", "fit", "-", "-k", "3", "--columns", "x,y", "--out",
+         str(out)],
+        input=open(BLOBS).read(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "inertia=7285.78" in run.stdout and len(list(csv.reader(open(out)))) == 301
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["fit", BLOBS, "-k", 3, "--columns", "x,x"], "--columns names 'x' twice"),
+        (["fit", BLOBS, "-k", 3, "--id-column", "nope"], "--id-column 'nope' is not a column"),
+        (["fit", BLOBS, "-k", 3, "--n-init", 0], "argument --n-init: must be 'auto' or an int"),
+        (["elbow", BLOBS, "--n-init", 0], "argument --n-init: must be an int >= 1"),
+        (["elbow", BLOBS, "--gap", "--n-refs", 0], "argument --n-refs: must be an int >= 1"),
+        (["elbow", BLOBS, "--gap", "--reference", "box"], "argument --reference: invalid"),
+    ],
+)
+def test_options_are_checked_before_any_work_naming_the_flag(args, message):
+    run = jaxmeans_cli(*args)
+    assert run.returncode == 2 and message in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and run.stdout == ""
+
+
+def test_elbow_gap_takes_the_pca_reference():
+    run = jaxmeans_cli(
+        "elbow", BLOBS, "--columns", "x,y", "--k-max", 5, "--gap", "--n-refs", 3,
+        "--reference", "pca", "--no-silhouette",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "gap" in run.stdout

@@ -179,7 +179,7 @@ def test_a_fifo_output_is_written_as_a_stream_and_stays_a_fifo(tmp_path, capsys)
             reader.kill()
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     rows = received.read_text().splitlines()
-    assert rows[0] == "row,label" and len(rows) == 301
+    assert rows[0] == "ID,label" and len(rows) == 301
     assert f"wrote labels to {fifo}" in out and no_temporary_files(tmp_path)
 
 
@@ -191,7 +191,7 @@ def test_dev_stdout_into_a_pipe_receives_the_labels():
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert "row,label" in lines and lines.index("row,label") + 301 <= len(lines)
+    assert "ID,label" in lines and lines.index("ID,label") + 301 <= len(lines)
     assert run.stderr.splitlines()[0] == "x,y" and len(run.stderr.splitlines()) == 4
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
