@@ -575,12 +575,9 @@ def _n_init(text: str):
     if text == "auto":
         return text
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 'auto' or an int >= 1, got {text!r}")
-    return value
+        return _at_least_one(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an int >= 1, got {text!r}") from None
 
 
 def _at_least_one(text: str) -> int:
