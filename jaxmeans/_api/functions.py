@@ -53,7 +53,7 @@ def kmeans(
         ``"k-means||"`` (scalable k-means++, Bahmani et al. 2012: two rounds of ``2 k``
         candidates drawn by squared distance, then greedy k-means++ on them weighted by
         the rows nearest to each; two passes over the data where k-means++ makes ``k``, so
-        the seeding of large k: 6x faster at k = 4,096 on 200,000 x 32, with fits as
+        the seeding of large k: 5.4x faster at k = 4,096 on 200,000 x 32, with fits as
         good), ``"random"`` (``k`` distinct rows drawn with probability proportional to
         weight), or a ``[k, d]`` array of starting centroids (then one run is made
         whatever ``n_init``).
