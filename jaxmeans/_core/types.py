@@ -44,7 +44,7 @@ class Plan(NamedTuple):
         ``Problem.k <= k`` (rows past it are padding), for a sweep ``max(ks) <= k``.
       n_init: restarts (1 with an init array: every restart would be the same run, as in
         scikit-learn).
-      init_mode: ``"k-means++"``, ``"random"`` or ``"array"``.
+      init_mode: ``"k-means++"``, ``"k-means||"``, ``"random"`` or ``"array"``.
       metric: the :class:`~jaxmeans._core.geometry.base.Metric` (Euclidean, cosine).
       precision: of the assignment's distance products: ``"highest"``, ``"high"`` or
         ``"default"`` (:data:`jaxmeans._core.tuning.PRECISIONS`).

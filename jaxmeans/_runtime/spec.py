@@ -41,7 +41,8 @@ class Settings(NamedTuple):
       k: the fit's number of clusters (a sweep's largest).
       ks: ``[m] int32`` strictly increasing cluster counts of a sweep, else None.
       n_init: restarts (1 with an init array).
-      init_mode: ``"k-means++"``, ``"random"``, ``"array"`` or (estimators) ``"callable"``.
+      init_mode: ``"k-means++"``, ``"k-means||"``, ``"random"``, ``"array"`` or (estimators)
+        ``"callable"``.
       init: ``[k, d]`` starting centroids when ``init_mode == "array"``, else None.
       tol: ``[]`` relative tolerance (an array, so that it may be traced).
       key: PRNG key.
